@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=index.test.d.ts.map

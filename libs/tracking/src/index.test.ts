@@ -1,0 +1,2 @@
+import * as mod from './index.js';
+test('module loads', () => { expect(typeof mod).toBe('object'); });
