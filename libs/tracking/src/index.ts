@@ -1,1 +1,5 @@
-export {};
+export * from './port.js';
+export { flattenParams } from './params.js';
+export { TrackingError } from './errors.js';
+export { fanOut, FanOutRun, type FanOutTracker } from './fan-out.js';
+export { MemoryTracker, type RecordedRun } from './memory.js';

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=tracking.test.d.ts.map

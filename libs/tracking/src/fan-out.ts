@@ -1,0 +1,90 @@
+import { TrackingError } from './errors.js';
+import type { DatasetInput, LoggedModelRef, MetricPoint, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
+
+async function settleAll<T>(operation: string, runs: readonly { tracker: string }[], call: (i: number) => Promise<T>): Promise<T[]> {
+  const results = await Promise.allSettled(runs.map((_, i) => call(i)));
+  const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [{ tracker: runs[i]!.tracker, error: r.reason as unknown }] : []));
+  if (failures.length > 0) throw new TrackingError(operation, failures);
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+/** A run that writes everything to several trackers at once. */
+export class FanOutRun implements TrackerRun {
+  readonly tracker: string;
+  readonly runId: string;
+  readonly url?: string;
+
+  constructor(readonly runs: readonly TrackerRun[]) {
+    this.tracker = runs.map((r) => r.tracker).join('+');
+    this.runId = runs.map((r) => r.runId).join('+');
+    this.url = runs.find((r) => r.url)?.url;
+  }
+
+  /** The run of one tracker, e.g. `run.of('mlflow')?.runId`. */
+  of(tracker: string): TrackerRun | undefined {
+    return this.runs.find((r) => r.tracker === tracker);
+  }
+
+  logParams(params: Record<string, string | number | boolean>): Promise<void> {
+    return settleAll('logParams', this.runs, (i) => this.runs[i]!.logParams(params)).then(() => undefined);
+  }
+
+  logMetric(point: MetricPoint): void {
+    const failures: { tracker: string; error: unknown }[] = [];
+    for (const run of this.runs) {
+      try {
+        run.logMetric(point);
+      } catch (error) {
+        failures.push({ tracker: run.tracker, error });
+      }
+    }
+    if (failures.length > 0) throw new TrackingError('logMetric', failures);
+  }
+
+  setTags(tags: Record<string, string>): Promise<void> {
+    return settleAll('setTags', this.runs, (i) => this.runs[i]!.setTags(tags)).then(() => undefined);
+  }
+
+  logInput(dataset: DatasetInput): Promise<void> {
+    return settleAll('logInput', this.runs, (i) => this.runs[i]!.logInput(dataset)).then(() => undefined);
+  }
+
+  logArtifact(localPath: string, artifactPath?: string): Promise<void> {
+    return settleAll('logArtifact', this.runs, (i) => this.runs[i]!.logArtifact(localPath, artifactPath)).then(() => undefined);
+  }
+
+  async logModel(localDir: string, options: Parameters<TrackerRun['logModel']>[1]): Promise<LoggedModelRef> {
+    const refs = await settleAll('logModel', this.runs, (i) => this.runs[i]!.logModel(localDir, options));
+    return refs.find((r) => r.modelId) ?? refs[0] ?? {};
+  }
+
+  /** Ends every run, even when some fail, and then reports the failures. */
+  end(status?: RunStatus): Promise<void> {
+    return settleAll('end', this.runs, (i) => this.runs[i]!.end(status)).then(() => undefined);
+  }
+}
+
+/**
+ * A tracker that starts a run in each of `trackers`. If one fails to start, the runs already started are ended as
+ * FAILED and the error names the tracker.
+ */
+export interface FanOutTracker extends Tracker {
+  startRun(options: StartRunOptions): Promise<FanOutRun>;
+}
+
+export function fanOut(trackers: readonly Tracker[]): FanOutTracker {
+  if (trackers.length === 0) throw new TypeError('fanOut needs at least one tracker');
+  return {
+    name: trackers.map((t) => t.name).join('+'),
+    async startRun(options: StartRunOptions): Promise<FanOutRun> {
+      const started = await Promise.allSettled(trackers.map((t) => t.startRun(options)));
+      const runs = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const failures = started.flatMap((r, i) => (r.status === 'rejected' ? [{ tracker: trackers[i]!.name, error: r.reason as unknown }] : []));
+      if (failures.length > 0) {
+        await Promise.allSettled(runs.map((r) => r.end('FAILED')));
+        throw new TrackingError('startRun', failures);
+      }
+      return new FanOutRun(runs);
+    },
+  };
+}

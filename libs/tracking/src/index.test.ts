@@ -1,2 +1,0 @@
-import * as mod from './index.js';
-test('module loads', () => { expect(typeof mod).toBe('object'); });

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { StartRunOptionsSchema } from './port.js';
+import type { DatasetInput, LoggedModelRef, MetricPoint, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
+
+/** Everything one run received, as plain data. */
+export interface RecordedRun {
+  runId: string;
+  options: ReturnType<typeof StartRunOptionsSchema.parse>;
+  params: Record<string, string>;
+  metrics: Required<MetricPoint>[];
+  tags: Record<string, string>;
+  inputs: DatasetInput[];
+  artifacts: { localPath: string; artifactPath?: string }[];
+  models: { localDir: string; name: string }[];
+  status?: RunStatus;
+}
+
+/**
+ * A tracker that keeps runs in memory: for dry runs (`--no-tracking`), and to see what a stage would send.
+ * Each instance holds its own runs; there is no global state.
+ */
+export class MemoryTracker implements Tracker {
+  readonly name: string;
+  readonly runs: RecordedRun[] = [];
+
+  constructor(name = 'memory') {
+    this.name = name;
+  }
+
+  async startRun(options: StartRunOptions): Promise<TrackerRun> {
+    const record: RecordedRun = {
+      runId: randomUUID().replaceAll('-', ''),
+      options: StartRunOptionsSchema.parse(options),
+      params: {},
+      metrics: [],
+      tags: {},
+      inputs: [],
+      artifacts: [],
+      models: [],
+    };
+    this.runs.push(record);
+    const tracker = this.name;
+    return {
+      tracker,
+      runId: record.runId,
+      async logParams(params) {
+        for (const [k, v] of Object.entries(params)) record.params[k] = String(v);
+      },
+      logMetric(point) {
+        if (record.status) throw new Error(`run ${record.runId} has ended`);
+        record.metrics.push({ ...point, timestamp: point.timestamp ?? Date.now() });
+      },
+      async setTags(tags) {
+        Object.assign(record.tags, tags);
+      },
+      async logInput(dataset) {
+        record.inputs.push(dataset);
+      },
+      async logArtifact(localPath, artifactPath) {
+        record.artifacts.push(artifactPath === undefined ? { localPath } : { localPath, artifactPath });
+      },
+      async logModel(localDir, options): Promise<LoggedModelRef> {
+        record.models.push({ localDir, name: options.name });
+        return { modelId: `${record.runId}/${options.name}` };
+      },
+      async end(status = 'FINISHED') {
+        record.status = status;
+      },
+    };
+  }
+}

@@ -1,0 +1,78 @@
+import { fanOut, flattenParams, MemoryTracker, TrackingError } from './index.js';
+import type { Tracker, TrackerRun } from './index.js';
+
+describe('flattenParams', () => {
+  test('dots nested keys, keeps arrays whole, drops null leaves', () => {
+    expect(flattenParams({ model: { type: 'mlp', layers: [32, 16], dropout: 0.1, extra: null }, seed: 7, es: { on: true } })).toEqual({
+      'model.type': 'mlp',
+      'model.layers': '[32,16]',
+      'model.dropout': '0.1',
+      seed: '7',
+      'es.on': 'true',
+    });
+  });
+  test('applies a prefix and rejects a bare scalar', () => {
+    expect(flattenParams({ a: 1 }, 'train')).toEqual({ 'train.a': '1' });
+    expect(() => flattenParams(3)).toThrow(TypeError);
+  });
+});
+
+/** A tracker whose runs fail on one operation, to prove failures are reported per tracker. */
+function failingTracker(name: string, failOn: 'start' | 'logParams'): Tracker {
+  const inner = new MemoryTracker(name);
+  return {
+    name,
+    async startRun(options) {
+      if (failOn === 'start') throw new Error('server unreachable');
+      const run = await inner.startRun(options);
+      return { ...run, tracker: name, runId: run.runId, logParams: () => Promise.reject(new Error('HTTP 503')) } satisfies TrackerRun;
+    },
+  };
+}
+
+describe('fanOut', () => {
+  test('every tracker receives every call', async () => {
+    const a = new MemoryTracker('a');
+    const b = new MemoryTracker('b');
+    const run = await fanOut([a, b]).startRun({ experiment: 'exp', runName: 'r1', tags: { stage: 'train' } });
+    await run.logParams({ lr: 0.01 });
+    run.logMetric({ key: 'loss', value: 0.5, step: 1, timestamp: 1000 });
+    await run.setTags({ commit: 'abc' });
+    await run.logInput({ name: 'train', digest: 'md5', source: 'data/features/train.parquet', context: 'train' });
+    await run.logArtifact('/tmp/x.json', 'plots');
+    const ref = await run.logModel('/tmp/model', { name: 'model' });
+    await run.end();
+    for (const t of [a, b]) {
+      const [r] = t.runs;
+      expect(r?.params).toEqual({ lr: '0.01' });
+      expect(r?.metrics).toEqual([{ key: 'loss', value: 0.5, step: 1, timestamp: 1000 }]);
+      expect(r?.tags).toEqual({ commit: 'abc' });
+      expect(r?.options.tags).toEqual({ stage: 'train' });
+      expect(r?.inputs[0]?.digest).toBe('md5');
+      expect(r?.artifacts).toEqual([{ localPath: '/tmp/x.json', artifactPath: 'plots' }]);
+      expect(r?.status).toBe('FINISHED');
+    }
+    expect(ref.modelId).toBe(`${a.runs[0]?.runId}/model`);
+    expect(run.of('b')?.runId).toBe(b.runs[0]?.runId);
+    expect(run.tracker).toBe('a+b');
+  });
+
+  test('a tracker that fails to start is named, and runs already started end as FAILED', async () => {
+    const ok = new MemoryTracker('ok');
+    const err = await fanOut([ok, failingTracker('mlflow', 'start')]).startRun({ experiment: 'e', runName: 'r' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrackingError);
+    expect((err as TrackingError).message).toMatch(/startRun failed in mlflow \(server unreachable\)/);
+    expect(ok.runs[0]?.status).toBe('FAILED');
+  });
+
+  test('a failing call still reaches the other trackers', async () => {
+    const ok = new MemoryTracker('ok');
+    const run = await fanOut([failingTracker('clearml', 'logParams'), ok]).startRun({ experiment: 'e', runName: 'r' });
+    await expect(run.logParams({ a: 1 })).rejects.toThrow(/logParams failed in clearml \(HTTP 503\)/);
+    expect(ok.runs[0]?.params).toEqual({ a: '1' });
+  });
+
+  test('start options are validated', async () => {
+    await expect(new MemoryTracker().startRun({ experiment: '', runName: 'r' })).rejects.toThrow();
+  });
+});
