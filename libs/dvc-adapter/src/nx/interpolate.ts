@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { isScalar, parse as parseYaml } from 'yaml';
 import { DvcYamlError } from './errors.js';
 
 /**
@@ -47,7 +47,10 @@ export function parseYamlForDvc(text: string): unknown {
           ...tag,
           resolve: (...args: unknown[]) => {
             const v = resolve(...args);
-            return typeof v === 'number' ? new PyFloat(v) : v;
+            if (typeof v === 'number') return new PyFloat(v);
+            // yaml returns a Scalar node for plain floats (to remember their fraction digits)
+            if (isScalar(v) && typeof v.value === 'number') return new PyFloat(v.value);
+            return v;
           },
         } as typeof tag;
       }),
