@@ -1,0 +1,157 @@
+import pl from 'nodejs-polars';
+import { DataContentError } from './errors.js';
+import type { Encoder, Scaler } from './meta.js';
+import type { DataParams, DatePart, FeaturizeParams } from './params.js';
+import { compareStrings } from './target.js';
+
+/** The value nulls of a categorical column are read as; it competes for the top-K like any other value. */
+export const MISSING_CATEGORY = '(missing)';
+/** Suffix of the one-hot column that collects every value outside the top-K (and values unseen in train). */
+export const OTHER_CATEGORY = '(other)';
+
+/** Everything fitted on the train split; applied unchanged to valid and test. */
+export interface Featurizer {
+  featureNames: string[];
+  /** Keyed by source column. */
+  encoders: Record<string, Encoder>;
+  /** Keyed by feature name. */
+  scalers: Record<string, Scaler>;
+}
+
+export interface FeaturizeOptions {
+  data: Pick<DataParams, 'features'>;
+  featurize: FeaturizeParams;
+}
+
+function datePartExpr(column: string, part: DatePart): pl.Expr {
+  const dt = pl.col(column).dt;
+  switch (part) {
+    case 'year':
+      return dt.year();
+    case 'month':
+      return dt.month();
+    case 'day':
+      return dt.day();
+    case 'weekday':
+      return dt.weekday();
+    case 'hour':
+      return dt.hour();
+    case 'minute':
+      return dt.minute();
+    case 'ordinal_day':
+      return dt.ordinalDay();
+    case 'week':
+      return dt.week();
+  }
+}
+
+/** Numeric features before imputation and scaling: numeric columns, then the date parts of each datetime column. */
+function rawNumeric(opts: FeaturizeOptions): { name: string; expr: pl.Expr }[] {
+  const out = opts.data.features.numeric.map((c) => ({ name: c, expr: pl.col(c).cast(pl.Float64).alias(c) }));
+  for (const c of opts.data.features.datetime) {
+    for (const part of opts.featurize.date_parts) {
+      const name = `${c}_${part}`;
+      out.push({ name, expr: datePartExpr(c, part).cast(pl.Float64).alias(name) });
+    }
+  }
+  return out;
+}
+
+function categoryExpr(column: string): pl.Expr {
+  return pl.col(column).cast(pl.String).fillNull(pl.lit(MISSING_CATEGORY));
+}
+
+/** Median of sorted values. */
+function median(sorted: Float64Array): number {
+  const n = sorted.length;
+  const mid = n >> 1;
+  return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Fits a scaler on the non-null train values of one feature (imputation first, then scaling statistics). */
+export function fitScaler(values: Float64Array, nulls: number, method: FeaturizeParams['scaling'], impute: FeaturizeParams['impute'], feature: string): Scaler {
+  if (values.length === 0) throw new DataContentError(`feature "${feature}" has no non-null value in the train split`);
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  const fill = impute === 'median' ? median(sorted) : sum / sorted.length;
+  const n = sorted.length + nulls;
+  const mean = (sum + fill * nulls) / n;
+  let sq = 0;
+  for (const v of sorted) sq += (v - mean) ** 2;
+  sq += nulls * (fill - mean) ** 2;
+  const std = Math.sqrt(sq / n);
+  const min = Math.min(sorted[0]!, fill);
+  const max = Math.max(sorted[sorted.length - 1]!, fill);
+  switch (method) {
+    case 'standard':
+      return { method, impute: fill, center: mean, scale: std > 0 ? std : 1 };
+    case 'minmax':
+      return { method, impute: fill, center: min, scale: max > min ? max - min : 1 };
+    case 'none':
+      return { method, impute: fill, center: 0, scale: 1 };
+  }
+}
+
+/** The top `k` values by count (descending), ties broken by value, from value → count pairs. */
+export function topK(counts: ReadonlyMap<string, number>, k: number): string[] {
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || compareStrings(a[0], b[0]))
+    .slice(0, k)
+    .map(([v]) => v);
+}
+
+/**
+ * Fits encoders and scalers on the train split only: imputation values and scaling statistics of numeric features
+ * and date parts, top-K categories (by train frequency) of categorical columns.
+ */
+export function fitFeaturizer(train: pl.DataFrame, opts: FeaturizeOptions): Featurizer {
+  if (train.height === 0) throw new DataContentError('the train split is empty');
+  const encoders: Record<string, Encoder> = {};
+  const scalers: Record<string, Scaler> = {};
+  const featureNames: string[] = [];
+  const raw = rawNumeric(opts);
+  if (raw.length > 0) {
+    const frame = train.select(...raw.map((r) => r.expr));
+    for (const { name } of raw) {
+      const s = frame.getColumn(name);
+      const values = s.dropNulls().toTypedArray() as Float64Array;
+      scalers[name] = fitScaler(values, s.nullCount(), opts.featurize.scaling, opts.featurize.impute, name);
+      featureNames.push(name);
+    }
+  }
+  for (const c of opts.data.features.datetime) {
+    encoders[c] = { type: 'date_parts', parts: [...opts.featurize.date_parts], features: opts.featurize.date_parts.map((p) => `${c}_${p}`) };
+  }
+  for (const c of opts.data.features.categorical) {
+    const vc = train.select(categoryExpr(c).alias('value')).getColumn('value').valueCounts();
+    const values = vc.getColumn('value').toArray() as string[];
+    const counts = vc.getColumn('count').toArray() as number[];
+    const categories = topK(new Map(values.map((v, i) => [v, Number(counts[i])])), opts.featurize.top_k);
+    const features = [...categories.map((v) => `${c}=${v}`), `${c}=${OTHER_CATEGORY}`];
+    encoders[c] = { type: 'onehot_topk', categories, missing: MISSING_CATEGORY, features };
+    featureNames.push(...features);
+  }
+  const dup = featureNames.find((n, i) => featureNames.indexOf(n) !== i);
+  if (dup) throw new DataContentError(`two features would be named "${dup}"; rename a column or category`);
+  return { featureNames, encoders, scalers };
+}
+
+/** Applies a fitted featurizer: one Float32 column per feature name, in `featureNames` order. */
+export function applyFeaturizer(df: pl.DataFrame, featurizer: Featurizer, opts: FeaturizeOptions): pl.DataFrame {
+  const exprs = new Map<string, pl.Expr>();
+  for (const { name, expr } of rawNumeric(opts)) {
+    const s = featurizer.scalers[name];
+    if (!s) throw new DataContentError(`no fitted scaler for feature "${name}"`);
+    exprs.set(name, expr.fillNull(pl.lit(s.impute)).sub(pl.lit(s.center)).div(pl.lit(s.scale)).cast(pl.Float32).alias(name));
+  }
+  for (const c of opts.data.features.categorical) {
+    const enc = featurizer.encoders[c];
+    if (!enc || enc.type !== 'onehot_topk') throw new DataContentError(`no fitted encoder for categorical column "${c}"`);
+    const v = categoryExpr(c);
+    enc.categories.forEach((cat, i) => exprs.set(enc.features[i]!, v.eq(pl.lit(cat)).cast(pl.Float32).alias(enc.features[i]!)));
+    const other = enc.features[enc.features.length - 1]!;
+    exprs.set(other, v.isIn(enc.categories).not().cast(pl.Float32).alias(other));
+  }
+  return df.select(...featurizer.featureNames.map((n) => exprs.get(n)!));
+}
