@@ -1,1 +1,31 @@
-export {};
+export { MlflowClient, SystemTags, dvcMd5, collect } from './client.js';
+export type { ClientOptions, CreateRunOptions, DatasetInput, MetricPoint, Page, SearchRunsOptions, SourceType } from './client.js';
+export { MlflowConfigSchema, RetryConfigSchema, TimeoutConfigSchema, mlflowConfigFromEnv, parseMlflowConfig, redactedUri } from './config.js';
+export type { MlflowConfig, MlflowConfigInput } from './config.js';
+export {
+  MlflowAlreadyExistsError,
+  MlflowApiError,
+  MlflowAuthError,
+  MlflowConnectionError,
+  MlflowError,
+  MlflowInvalidRequestError,
+  MlflowNotFoundError,
+  MlflowReplayError,
+  MlflowResponseError,
+  MlflowServerError,
+  MlflowValidationError,
+} from './errors.js';
+export type { MlflowErrorCode } from './errors.js';
+export { LOG_BATCH_LIMITS, splitLogBatch } from './batch.js';
+export type { LogBatchChunk, LogBatchLimits } from './batch.js';
+export { encodeDouble, toMlflowJson } from './json.js';
+export { BufferedLogger } from './logger.js';
+export type { BufferedLoggerOptions, LoggerCloseResult, LoggerEvent } from './logger.js';
+export { listSpillFiles, readSpillFile, replaySpill, SpillRecordSchema } from './spill.js';
+export type { ReplayResult, SpillRecord } from './spill.js';
+export { findMlflowBin, freePort, resolveTrackingServer, startLocalMlflowServer } from './server.js';
+export type { LocalMlflowServer, LocalServerOptions } from './server.js';
+export { Transport } from './transport.js';
+export type { HttpMethod, TransportEvents } from './transport.js';
+export * as rest from './rest.js';
+export type { Experiment, FileInfo, LoggedModel, LoggedModelStatus, Metric, ModelVersion, RegisteredModel, Run, RunInfo, RunStatus } from './schemas.js';
