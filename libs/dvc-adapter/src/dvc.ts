@@ -263,12 +263,14 @@ function opt(value: string | number | undefined, name: string): string[] {
 
 /** DVC's own error text: the stderr from the first `ERROR:` line on (prefixes removed), else its last line. */
 export function extractDvcMessage(stderr: string, stdout = ''): string {
+  // `ERROR: ...`, or with -v `2024-01-01 10:00:00,123 ERROR: ...`.
+  const prefix = /^(?:\d{4}-\d\d-\d\d [\d:,]+ )?ERROR:\s*/;
   const lines = stderr.split('\n');
-  const first = lines.findIndex((l) => l.startsWith('ERROR:'));
+  const first = lines.findIndex((l) => prefix.test(l));
   if (first >= 0) {
     return lines
       .slice(first)
-      .map((l) => l.replace(/^ERROR:\s*/, ''))
+      .map((l) => l.replace(prefix, ''))
       .join('\n')
       .trim();
   }
@@ -418,7 +420,9 @@ export function createDvc(options: CreateDvcOptions): Dvc {
       await run(['checkout', ...flag(o.force, '--force'), ...list(targets)], { progress: true });
     },
     async remoteAdd(name, url, o = {}) {
-      secrets.add(url);
+      const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]+)@/i.exec(url)?.[1];
+      const password = userinfo?.split(':').slice(1).join(':');
+      if (password) secrets.add(password);
       await run(['remote', 'add', ...levelFlag(o.level), ...flag(o.default, '--default'), ...flag(o.force, '--force'), name, url]);
     },
     async remoteModify(name, option, value, o = {}) {

@@ -68,11 +68,13 @@ export interface ReproSummary {
   skipped: string[];
   /** Stages restored from the run cache instead of running. */
   restored: string[];
+  /** Stages whose missing outputs were pulled from the remote (`pull: true`). */
+  pulled: string[];
 }
 
 /** Parses the log of `dvc repro` / `dvc exp run` (`Running stage 'x':`, `> cmd`, `... didn't change, skipping`). */
 export function parseReproOutput(text: string): ReproSummary {
-  const summary: ReproSummary = { ran: [], skipped: [], restored: [] };
+  const summary: ReproSummary = { ran: [], skipped: [], restored: [], pulled: [] };
   let current: ReproStageRun | undefined;
   for (const raw of text.split('\n')) {
     const line = raw.trimEnd();
@@ -87,6 +89,9 @@ export function parseReproOutput(text: string): ReproSummary {
       current = undefined;
     } else if ((m = /^Stage '(.+)' is cached - skipping run, checking out outputs$/.exec(line))) {
       summary.restored.push(m[1]!);
+      current = undefined;
+    } else if ((m = /^Pulling data for stage: '(.+)'$/.exec(line))) {
+      summary.pulled.push(m[1]!);
       current = undefined;
     } else if (line === '') {
       current = undefined;
