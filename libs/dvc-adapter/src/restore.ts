@@ -183,10 +183,12 @@ export async function restoreTrackedData(options: RestoreTrackedDataOptions): Pr
     say(`no .dvc pointers found in ${options.pointerDir ?? 'data/raw'}`);
     return [];
   }
-  const remote = options.remote ?? (await dvc.remoteDefault());
+  // Asked only when some pointer needs the remote.
+  let remote: Promise<string | undefined> | undefined;
+  const getRemote = () => (remote ??= options.remote !== undefined ? Promise.resolve(options.remote) : dvc.remoteDefault());
   const results: RestoredData[] = [];
   for (const pointerFile of pointers) {
-    results.push(await restoreOne(pointerFile, root, remote, options, say));
+    results.push(await restoreOne(pointerFile, root, getRemote, options, say));
   }
   return results;
 }
@@ -194,7 +196,7 @@ export async function restoreTrackedData(options: RestoreTrackedDataOptions): Pr
 async function restoreOne(
   pointerFile: string,
   root: string,
-  remote: string | undefined,
+  getRemote: () => Promise<string | undefined>,
   options: RestoreTrackedDataOptions,
   say: RestoreProgress,
 ): Promise<RestoredData> {
@@ -235,6 +237,7 @@ async function restoreOne(
   }
 
   // 2. dvc pull.
+  const remote = await getRemote();
   let pullSkipped: string;
   if (remote === undefined) {
     pullSkipped = 'no DVC remote is configured';
