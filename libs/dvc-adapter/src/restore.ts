@@ -4,8 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Dvc } from './dvc.js';
 import { DataIntegrityError, DataRestoreError, DvcCommandError } from './errors.js';
@@ -157,6 +159,22 @@ export interface RestoredData {
   warnings: string[];
 }
 
+/**
+ * `dvc commit` re-dumps the pointer in its own YAML style (e.g. wrapping a long `desc`). When the content is the same,
+ * put the committed bytes back so a fresh clone stays clean in git.
+ */
+async function keepPointerBytes(pointerFile: string, original: string): Promise<void> {
+  const now = await readFile(pointerFile, 'utf8');
+  if (now === original || !isDeepStrictEqual(parseYaml(now), parseYaml(original))) return;
+  const temp = `${pointerFile}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temp, original);
+    await rename(temp, pointerFile);
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
 function describePullFailure(err: unknown): string {
   if (err instanceof DvcCommandError) {
     if (/Missing cache files|do not exist neither locally nor on remote|Checkout failed/i.test(`${err.stderr}\n${err.dvcMessage}`)) {
@@ -288,11 +306,13 @@ async function restoreOne(
   });
 
   // 4. Into DVC's cache; the pointer (md5 and meta) must stay as committed.
+  const pointerBytes = await readFile(pointerFile, 'utf8');
   await dvc.commit([pointerRel], { force: true });
   const after = await readDvcPointer(pointerFile);
   if (after.outs[0]?.md5 !== out.md5) {
     throw new DataIntegrityError({ file: pointerRel, expectedMd5: out.md5!, actualMd5: after.outs[0]?.md5 ?? 'none', detail: 'dvc commit changed the pointer' });
   }
+  await keepPointerBytes(pointerFile, pointerBytes);
   say(`${out.rel}: stored in the DVC cache`);
 
   // 5. Push (best effort).

@@ -40,7 +40,12 @@ beforeAll(async () => {
   await writeFile(target(), content);
   await repo.dvc.add('data/raw/table.csv');
   const pointerFile = join(repo.dir, 'data/raw/table.csv.dvc');
-  await writeFile(pointerFile, (await readFile(pointerFile, 'utf8')) + 'meta:\n  source:\n    npm: fake-data@1.2.3\n    file: data/table.csv\n');
+  // A long desc on one line: dvc would wrap it when it rewrites the pointer; the committed bytes must stay.
+  const withMeta = (await readFile(pointerFile, 'utf8')).replace(
+    '  path: table.csv\n',
+    '  path: table.csv\n  desc: A small table (id, value) used to check that restoring data keeps the pointer byte for byte.\n',
+  );
+  await writeFile(pointerFile, withMeta + 'meta:\n  source:\n    npm: fake-data@1.2.3\n    file: data/table.csv\n');
   pointerText = await readFile(pointerFile, 'utf8');
   await repo.dvc.remoteAdd('local', remoteDir, { default: true, level: 'local' });
   await repo.git('add', '-A');
