@@ -40,7 +40,8 @@ export function loadTable(opts: { path: string; format?: DataParams['format'] })
       case 'json':
         return pl.readJSON(path, { format: 'json', inferSchemaLength: null });
       case 'ndjson':
-        return pl.readJSON(path, { format: 'lines', inferSchemaLength: null });
+        // readJSON's "lines" mode is not bound in the native module of 0.25.2; the NDJSON scanner is.
+        return pl.scanJson(path, { inferSchemaLength: null }).collectSync();
     }
   } catch (error) {
     throw new DataFileError(path, `cannot read as ${format}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, {

@@ -1,0 +1,60 @@
+import { ParamsError } from './errors.js';
+import { DataParamsSchema, SplitParamsSchema, parseDataPrepParams, parseParamsSection } from './params.js';
+
+const base = {
+  data: {
+    path: 'x.parquet',
+    rows: 10,
+    target: { column: 'y', positive_when: { gt: 1 } },
+    task: 'binary',
+    features: { numeric: ['a'], categorical: ['b'] },
+  },
+  prepare: { seed: 1 },
+  featurize: { top_k: 3 },
+  split: { train: 0.8, valid: 0.1, test: 0.1, seed: 3 },
+};
+
+function issuesOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ParamsError);
+    return (error as ParamsError).issues.map((i) => i.key);
+  }
+  throw new Error('expected a ParamsError');
+}
+
+describe('params schemas', () => {
+  it('fills defaults and keeps the given values', () => {
+    const p = parseDataPrepParams(base);
+    expect(p.data.format).toBe('auto');
+    expect(p.data.features.datetime).toEqual([]);
+    expect(p.prepare.drop_duplicates).toBe(true);
+    expect(p.featurize.date_parts).toEqual(['month', 'weekday', 'hour']);
+    expect(p.split.stratify).toBe(true);
+    expect(p.data.target.positive_when).toEqual({ gt: 1 });
+  });
+
+  it('names the missing key with its section', () => {
+    const bad = { ...base, data: { ...base.data, target: { positive_when: { gt: 1 } } } };
+    expect(issuesOf(() => parseDataPrepParams(bad, 'p.yaml'))).toEqual(['data.target.column']);
+    expect(() => parseDataPrepParams(bad, 'p.yaml')).toThrow(/^p\.yaml: invalid params: data\.target\.column/);
+  });
+
+  it('rejects unknown keys, a target among the features, and rules on unused columns', () => {
+    expect(issuesOf(() => parseParamsSection(DataParamsSchema, 'data', { ...base.data, colour: 1 }))).toEqual(['data']);
+    const leak = { ...base.data, features: { numeric: ['a', 'y'] } };
+    expect(issuesOf(() => parseParamsSection(DataParamsSchema, 'data', leak))).toEqual(['data.features']);
+    const rule = { ...base.data, valid: { nope: { gt: 0 } } };
+    expect(issuesOf(() => parseParamsSection(DataParamsSchema, 'data', rule))).toEqual(['data.valid.nope']);
+  });
+
+  it('ties positive_when to a binary task', () => {
+    const multi = { ...base.data, task: 'multiclass' };
+    expect(issuesOf(() => parseParamsSection(DataParamsSchema, 'data', multi))).toEqual(['data.task']);
+  });
+
+  it('requires split fractions that add up to 1', () => {
+    expect(issuesOf(() => parseParamsSection(SplitParamsSchema, 'split', { train: 0.8, valid: 0.3, test: 0.1, seed: 1 }))).toEqual(['split']);
+  });
+});
