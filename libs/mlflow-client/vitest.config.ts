@@ -1,4 +1,7 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
 import { workspaceTestConfig } from '../../vitest.shared.js';
 
-export default defineConfig(workspaceTestConfig(import.meta.dirname));
+export default mergeConfig(
+  defineConfig(workspaceTestConfig(import.meta.dirname)),
+  defineConfig({ test: { globalSetup: ['./tests/global-setup.ts'] } }),
+);
