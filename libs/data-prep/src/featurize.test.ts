@@ -69,7 +69,7 @@ describe('fitFeaturizer / applyFeaturizer', () => {
     const f = fitFeaturizer(train, opts);
     const va = applyFeaturizer(valid, f, opts);
     expect(va.columns).toEqual(f.featureNames);
-    expect(Object.values(va.schema).every((t) => t.variant === 'Float32')).toBe(true);
+    expect(va.dtypes.every((t) => t.variant === 'Float32')).toBe(true);
     expect(va.getColumn('c=b').toArray()).toEqual([1, 0, 0]);
     expect(va.getColumn(`c=${OTHER_CATEGORY}`).toArray()).toEqual([0, 1, 1]);
     const tr = applyFeaturizer(train, f, opts);

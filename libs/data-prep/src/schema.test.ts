@@ -18,13 +18,12 @@ describe('validateSchema', () => {
 
   it('names a missing column, its role and the file', () => {
     const data = dataParams({ features: { numeric: ['x', 'distance'], categorical: [], datetime: [] } });
-    const err = (() => {
-      try {
-        validateSchema(table(), data, 'flights.parquet');
-      } catch (e) {
-        return e;
-      }
-    })();
+    let err: unknown;
+    try {
+      validateSchema(table(), data, 'flights.parquet');
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(MissingColumnError);
     expect((err as MissingColumnError).column).toBe('distance');
     expect((err as Error).message).toMatch(/flights\.parquet: column "distance" \(numeric feature\) is missing/);
