@@ -261,21 +261,22 @@ function opt(value: string | number | undefined, name: string): string[] {
   return value === undefined ? [] : [name, String(value)];
 }
 
-/** DVC's own error text: the stderr from the first `ERROR:` line on (prefixes removed), else its last line. */
+/**
+ * DVC's own error text: the stderr from the first `ERROR:` line on (prefixes removed); without such a line (e.g. a
+ * dvc.yaml validation report) the non-warning stderr lines; else the last line of stdout.
+ */
 export function extractDvcMessage(stderr: string, stdout = ''): string {
   // `ERROR: ...`, or with -v `2024-01-01 10:00:00,123 ERROR: ...`.
   const prefix = /^(?:\d{4}-\d\d-\d\d [\d:,]+ )?ERROR:\s*/;
-  const lines = stderr.split('\n');
+  const lines = stderr.split('\n').map((l) => l.trimEnd());
   const first = lines.findIndex((l) => prefix.test(l));
-  if (first >= 0) {
-    return lines
-      .slice(first)
-      .map((l) => l.replace(prefix, ''))
-      .join('\n')
-      .trim();
-  }
-  const tail = [...lines, ...stdout.split('\n')].map((l) => l.trim()).filter(Boolean);
-  return tail.at(-1) ?? '(no message)';
+  const picked =
+    first >= 0
+      ? lines.slice(first).map((l) => l.replace(prefix, ''))
+      : lines.filter((l) => !/^(?:\d{4}-\d\d-\d\d [\d:,]+ )?WARNING:/.test(l));
+  const text = picked.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  if (text) return text.length > 4000 ? `${text.slice(0, 4000)}…` : text;
+  return stdout.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '(no message)';
 }
 
 function emptyChangeSet(): DataChangeSet {

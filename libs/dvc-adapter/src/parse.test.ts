@@ -47,6 +47,7 @@ test('extractDvcMessage keeps DVC text after ERROR:, also in verbose form', () =
   expect(extractDvcMessage("WARNING: x\nERROR: failed to pull - Checkout failed:\ndata.csv\n")).toBe('failed to pull - Checkout failed:\ndata.csv');
   expect(extractDvcMessage('2026-01-01 10:00:00,123 ERROR: boom')).toBe('boom');
   expect(extractDvcMessage('', 'last words\n')).toBe('last words');
+  expect(extractDvcMessage("WARNING: w\n'./dvc.yaml' is invalid.\n\nMapping values are not allowed here   \n")).toBe("'./dvc.yaml' is invalid.\n\nMapping values are not allowed here");
 });
 
 test('flattenExpShow turns the exp show tree into rows with dotted params', () => {
