@@ -1,5 +1,5 @@
 import { TrackingError } from './errors.js';
-import type { DatasetInput, LoggedModelRef, MetricPoint, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
+import type { DatasetInput, LoggedModelRef, MetricPoint, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
 
 async function settleAll<T>(operation: string, runs: readonly { tracker: string }[], call: (i: number) => Promise<T>): Promise<T[]> {
   const results = await Promise.allSettled(runs.map((_, i) => call(i)));
@@ -13,10 +13,12 @@ export class FanOutRun implements TrackerRun {
   readonly tracker: string;
   readonly runId: string;
   readonly url?: string;
+  readonly ref: RunRef;
 
   constructor(readonly runs: readonly TrackerRun[]) {
     this.tracker = runs.map((r) => r.tracker).join('+');
     this.runId = runs.map((r) => r.runId).join('+');
+    this.ref = Object.assign({}, ...runs.map((r) => r.ref)) as RunRef;
     this.url = runs.find((r) => r.url)?.url;
   }
 
@@ -70,6 +72,7 @@ export class FanOutRun implements TrackerRun {
  */
 export interface FanOutTracker extends Tracker {
   startRun(options: StartRunOptions): Promise<FanOutRun>;
+  resumeRun(ref: RunRef): Promise<FanOutRun>;
 }
 
 export function fanOut(trackers: readonly Tracker[]): FanOutTracker {
@@ -85,6 +88,11 @@ export function fanOut(trackers: readonly Tracker[]): FanOutTracker {
         throw new TrackingError('startRun', failures);
       }
       return new FanOutRun(runs);
+    },
+    async resumeRun(ref: RunRef): Promise<FanOutRun> {
+      const missing = trackers.filter((t) => !ref[t.name]).map((t) => t.name);
+      if (missing.length > 0) throw new TrackingError('resumeRun', missing.map((tracker) => ({ tracker, error: new Error('no run id recorded for this tracker') })));
+      return new FanOutRun(await settleAll('resumeRun', trackers.map((t) => ({ tracker: t.name })), (i) => trackers[i]!.resumeRun(ref)));
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { StartRunOptionsSchema } from './port.js';
-import type { DatasetInput, LoggedModelRef, MetricPoint, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
+import type { DatasetInput, LoggedModelRef, MetricPoint, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
 
 /** Everything one run received, as plain data. */
 export interface RecordedRun {
@@ -39,10 +39,22 @@ export class MemoryTracker implements Tracker {
       models: [],
     };
     this.runs.push(record);
+    return this.handle(record);
+  }
+
+  async resumeRun(ref: RunRef): Promise<TrackerRun> {
+    const record = this.runs.find((r) => r.runId === ref[this.name]);
+    if (!record) throw new Error(`${this.name}: no run ${ref[this.name] ?? '(no id given)'}`);
+    delete record.status;
+    return this.handle(record);
+  }
+
+  private handle(record: RecordedRun): TrackerRun {
     const tracker = this.name;
     return {
       tracker,
       runId: record.runId,
+      ref: { [tracker]: record.runId },
       async logParams(params) {
         for (const [k, v] of Object.entries(params)) record.params[k] = String(v);
       },

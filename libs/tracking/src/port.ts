@@ -53,6 +53,8 @@ export interface TrackerRun {
   readonly tracker: string;
   /** The run id in that tracker. */
   readonly runId: string;
+  /** Tracker name → run id, for every tracker this run writes to; `Tracker.resumeRun` takes it back. */
+  readonly ref: RunRef;
   /** Where a person can look at the run, when the tracker has a UI. */
   readonly url?: string;
   logParams(params: Record<string, string | number | boolean>): Promise<void>;
@@ -66,7 +68,12 @@ export interface TrackerRun {
   end(status?: RunStatus): Promise<void>;
 }
 
+/** Tracker name → run id in that tracker. Stages store it (e.g. models/<name>/run.json) so a later stage can resume. */
+export type RunRef = Record<string, string>;
+
 export interface Tracker {
   readonly name: string;
   startRun(options: StartRunOptions): Promise<TrackerRun>;
+  /** Log more to a run started earlier (e.g. the evaluate stage adding test metrics to the train run). */
+  resumeRun(ref: RunRef): Promise<TrackerRun>;
 }

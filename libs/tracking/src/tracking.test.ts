@@ -27,6 +27,7 @@ function failingTracker(name: string, failOn: 'start' | 'logParams'): Tracker {
       const run = await inner.startRun(options);
       return { ...run, tracker: name, runId: run.runId, logParams: () => Promise.reject(new Error('HTTP 503')) } satisfies TrackerRun;
     },
+    resumeRun: (ref) => inner.resumeRun(ref),
   };
 }
 
@@ -70,6 +71,22 @@ describe('fanOut', () => {
     const run = await fanOut([failingTracker('clearml', 'logParams'), ok]).startRun({ experiment: 'e', runName: 'r' });
     await expect(run.logParams({ a: 1 })).rejects.toThrow(/logParams failed in clearml \(HTTP 503\)/);
     expect(ok.runs[0]?.params).toEqual({ a: '1' });
+  });
+
+  test('a later stage resumes the same runs from the stored ref', async () => {
+    const a = new MemoryTracker('a');
+    const b = new MemoryTracker('b');
+    const tracker = fanOut([a, b]);
+    const first = await tracker.startRun({ experiment: 'e', runName: 'r' });
+    await first.end();
+    const ref = JSON.parse(JSON.stringify(first.ref)) as Record<string, string>;
+    expect(Object.keys(ref).sort()).toEqual(['a', 'b']);
+    const again = await tracker.resumeRun(ref);
+    again.logMetric({ key: 'test_accuracy', value: 0.9, step: 0 });
+    await again.end();
+    expect(a.runs).toHaveLength(1);
+    expect(b.runs[0]?.metrics.map((m) => m.key)).toEqual(['test_accuracy']);
+    await expect(tracker.resumeRun({ a: ref['a']! })).rejects.toThrow(/resumeRun failed in b \(no run id recorded/);
   });
 
   test('start options are validated', async () => {

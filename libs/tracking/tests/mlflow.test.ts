@@ -1,0 +1,78 @@
+// The MLflow side of the port against a real `mlflow server` (SQLite, served artifacts) started here.
+import { MlflowClient, startLocalMlflowServer, type LocalMlflowServer } from '@mlops-ts/mlflow-client';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { MlflowTracker, PipelineTags, rankingCsv, rankMlflowRuns, registerChampion } from '../src/index.js';
+
+const MLFLOW_BIN = resolve(import.meta.dirname, '../../../.venv/bin/mlflow');
+let server: LocalMlflowServer;
+let dir: string;
+let client: MlflowClient;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tracking-mlflow-'));
+  server = await startLocalMlflowServer({ dir: join(dir, 'server'), mlflowBin: MLFLOW_BIN });
+  client = new MlflowClient({ trackingUri: server.uri });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function modelFolder(name: string): Promise<string> {
+  const d = join(dir, name);
+  await mkdir(d, { recursive: true });
+  await writeFile(join(d, 'model.json'), JSON.stringify({ name }));
+  await writeFile(join(d, 'weights.bin'), Buffer.from([1, 2, 3, name.length]));
+  return d;
+}
+
+test('a run started, resumed and ranked through the port lands in MLflow as the stages need it', async () => {
+  const tracker = new MlflowTracker({ client, spillDir: join(dir, 'spill'), user: 'ci', source: { name: 'apps/train', type: 'LOCAL', gitCommit: 'abc123' } });
+  const experiment = `tracking-${Date.now()}`;
+  const scores: Record<string, number> = { small: 0.71, wide: 0.78, logreg: 0.65 };
+  const refs: Record<string, Record<string, string>> = {};
+  for (const [model, auc] of Object.entries(scores)) {
+    const run = await tracker.startRun({ experiment, runName: model, tags: { [PipelineTags.model]: model, [PipelineTags.pipelineRunId]: 'p1' } });
+    await run.logParams({ 'model.type': 'mlp', lr: 0.001 });
+    for (let epoch = 1; epoch <= 5; epoch++) run.logMetric({ key: 'valid_loss', value: 1 / epoch, step: epoch });
+    await run.logInput({ name: 'train', digest: 'd41d8cd98f00b204e9800998ecf8427e', source: 'data/features/train.parquet', context: 'training' });
+    const ref = await run.logModel(await modelFolder(model), { name: 'model' });
+    await run.setTags({ [PipelineTags.loggedModelId]: ref.modelId! });
+    await run.end();
+    // evaluate stage: reopen and add test metrics
+    const again = await tracker.resumeRun(run.ref);
+    again.logMetric({ key: 'test_roc_auc', value: auc, step: 0 });
+    await again.end();
+    refs[model] = run.ref;
+    expect(run.url).toContain(run.runId);
+  }
+
+  const wideId = refs['wide']!['mlflow']!;
+  const history = await client.getMetricHistory(wideId, 'valid_loss');
+  expect(history.map((m) => [Number(m.step), Number(m.value)])).toEqual([1, 2, 3, 4, 5].map((s) => [s, 1 / s]));
+  const run = await client.getRun(wideId);
+  expect(run.info.status).toBe('FINISHED');
+  expect(run.data.tags?.find((t) => t.key === 'mlflow.source.git.commit')?.value).toBe('abc123');
+  expect(run.inputs?.dataset_inputs?.[0]?.dataset.digest).toBe('d41d8cd98f00b204e9800998ecf8427e');
+  const artifacts = await client.listArtifacts(wideId, 'model');
+  expect(artifacts.map((a) => a.path).sort()).toEqual(['model/model.json', 'model/weights.bin']);
+
+  const ranked = await rankMlflowRuns({ client, experiment, runIds: Object.values(refs).map((r) => r['mlflow']!), metric: 'test_roc_auc', higherIsBetter: true });
+  expect(ranked.map((r) => [r.rank, r.model, r.score])).toEqual([[1, 'wide', 0.78], [2, 'small', 0.71], [3, 'logreg', 0.65]]);
+  const byTag = await rankMlflowRuns({ client, experiment, pipelineRunId: 'p1', metric: 'test_roc_auc', higherIsBetter: false });
+  expect(byTag[0]?.model).toBe('logreg');
+  await expect(rankMlflowRuns({ client, experiment, runIds: ['0123456789abcdef0123456789abcdef'], metric: 'x', higherIsBetter: true })).rejects.toThrow(/not found.*0123456789abcdef0123456789abcdef/);
+
+  const version = await registerChampion({ client, name: `${experiment}-model`, best: ranked[0]!, metric: 'test_roc_auc' });
+  const champion = await client.getModelVersionByAlias(`${experiment}-model`, 'champion');
+  expect(champion.version).toBe(version.version);
+  expect(champion.run_id).toBe(wideId);
+
+  const csv = rankingCsv(ranked, ['test_roc_auc']);
+  expect(csv.split('\n')[1]).toBe(`1,wide,${wideId},0.78,0.78`);
+  expect(await readdir(join(dir, 'spill')).catch(() => [])).toEqual([]);
+});
