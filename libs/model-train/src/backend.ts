@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -46,6 +47,8 @@ async function activate(name: BackendName, options: SelectBackendOptions): Promi
   }
   if (name === 'wasm') {
     const dir = options.wasmDir ?? defaultWasmDir();
+    const missing = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'].filter((f) => !existsSync(join(dir, f)));
+    if (missing.length > 0) throw new Error(`${missing.join(', ')} not found in ${dir}`);
     try {
       setWasmPaths(dir.endsWith('/') ? dir : `${dir}/`);
     } catch (error) {

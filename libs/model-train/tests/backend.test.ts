@@ -1,0 +1,68 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import * as tf from '@tensorflow/tfjs';
+import { BackendUnavailableError, selectBackend } from '../src/index.js';
+
+function tfjsNodeInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('selectBackend', () => {
+  it('activates wasm and cpu on request and reports it', async () => {
+    const wasm = await selectBackend('wasm');
+    expect(wasm).toEqual({ requested: 'wasm', backend: 'wasm', attempts: [] });
+    expect(tf.getBackend()).toBe('wasm');
+    const cpu = await selectBackend('cpu');
+    expect(cpu.backend).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    // switching back after initialisation works (wasm paths are already fixed)
+    expect((await selectBackend('wasm')).backend).toBe('wasm');
+    expect(tf.add(tf.scalar(2), tf.scalar(3)).dataSync()[0]).toBe(5);
+  });
+
+  it.skipIf(tfjsNodeInstalled())('auto falls back past tfjs-node when it is not installed; asking for it fails clearly', async () => {
+    const auto = await selectBackend('auto');
+    expect(auto.backend).toBe('wasm');
+    expect(auto.attempts).toEqual([{ backend: 'tensorflow', reason: '@tensorflow/tfjs-node is not installed' }]);
+    const error = await selectBackend('tensorflow').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect((error as Error).message).toBe("TensorFlow.js backend 'tensorflow' is unavailable: tensorflow: @tensorflow/tfjs-node is not installed");
+  });
+
+  it.skipIf(!tfjsNodeInstalled())('auto picks tfjs-node when it is installed', async () => {
+    expect((await selectBackend('auto')).backend).toBe('tensorflow');
+  });
+
+  it('a wasm folder without the .wasm files is reported; auto then falls back to cpu (fresh process)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'model-train-backend-'));
+    try {
+      const script = join(dir, 'probe.mts');
+      const index = resolve(import.meta.dirname, '../src/index.ts');
+      await writeFile(
+        script,
+        `import { selectBackend } from ${JSON.stringify(index)};
+const out = [];
+try { await selectBackend('wasm', { wasmDir: '/nonexistent' }); out.push('no error'); } catch (e) { out.push(e.name + ': ' + e.message); }
+const auto = await selectBackend('auto', { wasmDir: '/nonexistent' });
+out.push(auto.backend, auto.attempts.map((a) => a.backend).join(','));
+console.log(JSON.stringify(out));`,
+      );
+      const { stdout } = await execa(process.execPath, ['--import', 'tsx', script], { cwd: resolve(import.meta.dirname, '..') });
+      const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as string[];
+      expect(out[0]).toBe(
+        "BackendUnavailableError: TensorFlow.js backend 'wasm' is unavailable: wasm: tfjs-backend-wasm.wasm, tfjs-backend-wasm-simd.wasm not found in /nonexistent",
+      );
+      expect(out.slice(1)).toEqual(tfjsNodeInstalled() ? ['tensorflow', ''] : ['cpu', 'tensorflow,wasm']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
