@@ -261,21 +261,39 @@ function opt(value: string | number | undefined, name: string): string[] {
   return value === undefined ? [] : [name, String(value)];
 }
 
+/** Drops Python tracebacks (printed by `dvc -v`): the header, the indented frames and the chaining sentences. */
+function dropTracebacks(lines: string[]): string[] {
+  const out: string[] = [];
+  let inTrace = false;
+  for (const line of lines) {
+    if (/^Traceback \(most recent call last\):/.test(line)) {
+      inTrace = true;
+      continue;
+    }
+    if (/^(The above exception was the direct cause|During handling of the above exception)/.test(line)) continue;
+    if (inTrace && (line.startsWith(' ') || line === '')) continue;
+    inTrace = false;
+    out.push(line);
+  }
+  return out;
+}
+
 /**
- * DVC's own error text: the stderr from the first `ERROR:` line on (prefixes removed); without such a line (e.g. a
- * dvc.yaml validation report) the non-warning stderr lines; else the last line of stdout.
+ * DVC's own error text: the stderr from the first `ERROR:` line on (prefixes and tracebacks removed); without such a
+ * line (e.g. a dvc.yaml validation report) the non-warning stderr lines; else the last line of stdout.
  */
 export function extractDvcMessage(stderr: string, stdout = ''): string {
   // `ERROR: ...`, or with -v `2024-01-01 10:00:00,123 ERROR: ...`.
   const prefix = /^(?:\d{4}-\d\d-\d\d [\d:,]+ )?ERROR:\s*/;
-  const lines = stderr.split('\n').map((l) => l.trimEnd());
+  const lines = dropTracebacks(stderr.split('\n').map((l) => l.trimEnd()));
   const first = lines.findIndex((l) => prefix.test(l));
   const picked =
     first >= 0
       ? lines.slice(first).map((l) => l.replace(prefix, ''))
       : lines.filter((l) => !/^(?:\d{4}-\d\d-\d\d [\d:,]+ )?WARNING:/.test(l));
   const text = picked.join('\n').replace(/\n{3,}/g, '\n\n').trim();
-  if (text) return text.length > 4000 ? `${text.slice(0, 4000)}…` : text;
+  // Keep both ends of a long report: the first error and DVC's closing summary.
+  if (text) return text.length > 4000 ? `${text.slice(0, 2000)}\n…\n${text.slice(-1500)}` : text;
   return stdout.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '(no message)';
 }
 

@@ -46,6 +46,22 @@ test('transfer summaries, checkout changes and remote lists', () => {
 test('extractDvcMessage keeps DVC text after ERROR:, also in verbose form', () => {
   expect(extractDvcMessage("WARNING: x\nERROR: failed to pull - Checkout failed:\ndata.csv\n")).toBe('failed to pull - Checkout failed:\ndata.csv');
   expect(extractDvcMessage('2026-01-01 10:00:00,123 ERROR: boom')).toBe('boom');
+  const verbose = [
+    "2026-01-01 10:00:00,123 ERROR: failed to transfer 'abc' - Cannot connect",
+    'Traceback (most recent call last):',
+    '  File "x.py", line 1, in f',
+    '    raise OSError()',
+    'ConnectionRefusedError: [Errno 111] refused',
+    '',
+    'The above exception was the direct cause of the following exception:',
+    '',
+    'Traceback (most recent call last):',
+    '  File "y.py", line 2, in g',
+    '2026-01-01 10:00:01,000 ERROR: failed to push data to the cloud - 1 files failed to upload',
+  ].join('\n');
+  expect(extractDvcMessage(verbose)).toBe(
+    "failed to transfer 'abc' - Cannot connect\nConnectionRefusedError: [Errno 111] refused\n\nfailed to push data to the cloud - 1 files failed to upload",
+  );
   expect(extractDvcMessage('', 'last words\n')).toBe('last words');
   expect(extractDvcMessage("WARNING: w\n'./dvc.yaml' is invalid.\n\nMapping values are not allowed here   \n")).toBe("'./dvc.yaml' is invalid.\n\nMapping values are not allowed here");
 });
