@@ -61,28 +61,35 @@ function categoryExpr(column: string): pl.Expr {
   return pl.col(column).cast(pl.String).fillNull(pl.lit(MISSING_CATEGORY));
 }
 
-/** Median of sorted values. */
-function median(sorted: Float64Array): number {
-  const n = sorted.length;
-  const mid = n >> 1;
-  return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** Fits a scaler on the non-null train values of one feature (imputation first, then scaling statistics). */
-export function fitScaler(values: Float64Array, nulls: number, method: FeaturizeParams['scaling'], impute: FeaturizeParams['impute'], feature: string): Scaler {
+/**
+ * Fits a scaler on the non-null train values of one feature (imputation first, then scaling statistics on the
+ * imputed values). `median` is the exact median of `values` (polars computes it faster than a JS sort).
+ */
+export function fitScaler(
+  values: Float64Array,
+  nulls: number,
+  method: FeaturizeParams['scaling'],
+  impute: FeaturizeParams['impute'],
+  feature: string,
+  median?: number,
+): Scaler {
   if (values.length === 0) throw new DataContentError(`feature "${feature}" has no non-null value in the train split`);
-  const sorted = Float64Array.from(values).sort();
   let sum = 0;
-  for (const v of sorted) sum += v;
-  const fill = impute === 'median' ? median(sorted) : sum / sorted.length;
-  const n = sorted.length + nulls;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const fill = impute === 'median' ? (median ?? medianOf(values)) : sum / values.length;
+  const n = values.length + nulls;
   const mean = (sum + fill * nulls) / n;
-  let sq = 0;
-  for (const v of sorted) sq += (v - mean) ** 2;
-  sq += nulls * (fill - mean) ** 2;
+  let sq = nulls * (fill - mean) ** 2;
+  for (const v of values) sq += (v - mean) ** 2;
   const std = Math.sqrt(sq / n);
-  const min = Math.min(sorted[0]!, fill);
-  const max = Math.max(sorted[sorted.length - 1]!, fill);
+  min = Math.min(min, fill);
+  max = Math.max(max, fill);
   switch (method) {
     case 'standard':
       return { method, impute: fill, center: mean, scale: std > 0 ? std : 1 };
@@ -91,6 +98,12 @@ export function fitScaler(values: Float64Array, nulls: number, method: Featurize
     case 'none':
       return { method, impute: fill, center: 0, scale: 1 };
   }
+}
+
+function medianOf(values: Float64Array): number {
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** The top `k` values by count (descending), ties broken by value, from value → count pairs. */
@@ -115,8 +128,10 @@ export function fitFeaturizer(train: pl.DataFrame, opts: FeaturizeOptions): Feat
     const frame = train.select(...raw.map((r) => r.expr));
     for (const { name } of raw) {
       const s = frame.getColumn(name);
-      const values = s.dropNulls().toTypedArray() as Float64Array;
-      scalers[name] = fitScaler(values, s.nullCount(), opts.featurize.scaling, opts.featurize.impute, name);
+      const present = s.dropNulls();
+      const values = present.toTypedArray() as Float64Array;
+      const median = opts.featurize.impute === 'median' && present.length > 0 ? Number(present.median()) : undefined;
+      scalers[name] = fitScaler(values, s.nullCount(), opts.featurize.scaling, opts.featurize.impute, name, median);
       featureNames.push(name);
     }
   }
@@ -137,8 +152,11 @@ export function fitFeaturizer(train: pl.DataFrame, opts: FeaturizeOptions): Feat
   return { featureNames, encoders, scalers };
 }
 
-/** Applies a fitted featurizer: one Float32 column per feature name, in `featureNames` order. */
-export function applyFeaturizer(df: pl.DataFrame, featurizer: Featurizer, opts: FeaturizeOptions): pl.DataFrame {
+/**
+ * The expressions of a fitted featurizer, built once and reusable on every split (building polars expressions
+ * costs far more than running them on small frames).
+ */
+export function featurizerExprs(featurizer: Featurizer, opts: FeaturizeOptions): pl.Expr[] {
   const exprs = new Map<string, pl.Expr>();
   for (const { name, expr } of rawNumeric(opts)) {
     const s = featurizer.scalers[name];
@@ -153,5 +171,14 @@ export function applyFeaturizer(df: pl.DataFrame, featurizer: Featurizer, opts: 
     const other = enc.features[enc.features.length - 1]!;
     exprs.set(other, v.isIn(enc.categories).not().cast(pl.Float32).alias(other));
   }
-  return df.select(...featurizer.featureNames.map((n) => exprs.get(n)!));
+  return featurizer.featureNames.map((n) => {
+    const e = exprs.get(n);
+    if (!e) throw new DataContentError(`feature "${n}" has no fitted encoder or scaler`);
+    return e;
+  });
+}
+
+/** Applies a fitted featurizer: one Float32 column per feature name, in `featureNames` order. */
+export function applyFeaturizer(df: pl.DataFrame, featurizer: Featurizer, opts: FeaturizeOptions, exprs = featurizerExprs(featurizer, opts)): pl.DataFrame {
+  return df.select(...exprs);
 }

@@ -9,6 +9,7 @@ export { assignSplits, splitFrame, SPLITS, type SplitName } from './split.js';
 export {
   fitFeaturizer,
   applyFeaturizer,
+  featurizerExprs,
   fitScaler,
   topK,
   MISSING_CATEGORY,

@@ -5,7 +5,7 @@ import pl from 'nodejs-polars';
 import { z } from 'zod';
 import { cleanTable } from './clean.js';
 import { DataContentError, FeatureFileError } from './errors.js';
-import { applyFeaturizer, fitFeaturizer } from './featurize.js';
+import { applyFeaturizer, featurizerExprs, fitFeaturizer } from './featurize.js';
 import { md5File, writeDirAtomic, writeJsonAtomic } from './io.js';
 import { loadTable, resolveFormat } from './load.js';
 import type { FeatureMeta } from './meta.js';
@@ -178,9 +178,10 @@ export async function runFeaturize(opts: FeaturizeStageOptions): Promise<Feature
     scalers: featurizer.scalers,
     dataMd5: manifest.source.md5,
   };
+  const exprs = featurizerExprs(featurizer, { data, featurize: opts.featurize });
   await writeDirAtomic(opts.outDir, async (tmp) => {
     for (const s of SPLITS) {
-      const features = applyFeaturizer(parts[s], featurizer, { data, featurize: opts.featurize });
+      const features = applyFeaturizer(parts[s], featurizer, { data, featurize: opts.featurize }, exprs);
       log(`writing ${s}: ${features.height} rows x ${featurizer.featureNames.length} features`);
       const label = parts[s].getColumn(LABEL_TEMP).cast(pl.Int32).alias(LABEL_COLUMN);
       features.withColumns(label).writeParquet(join(tmp, `${s}.parquet`), { compression: 'zstd' });

@@ -12,17 +12,22 @@ export type SplitName = (typeof SPLITS)[number];
  * The result depends only on the labels, the fractions and the seed.
  */
 export function assignSplits(labels: Int32Array, numClasses: number, params: SplitParams): Uint8Array {
-  const groups: number[][] = params.stratify ? Array.from({ length: numClasses }, () => []) : [[]];
+  const groups = params.stratify ? numClasses : 1;
+  // Counting sort of row indices by group, in row order: offsets[g]..offsets[g + 1] hold group g.
+  const offsets = new Uint32Array(groups + 1);
   for (let i = 0; i < labels.length; i++) {
-    const g = params.stratify ? labels[i]! : 0;
-    const group = groups[g];
-    if (!group) throw new DataContentError(`row ${i} has label ${g}, outside 0..${numClasses - 1}`);
-    group.push(i);
+    const l = labels[i]!;
+    if (l < 0 || l >= numClasses) throw new DataContentError(`row ${i} has label ${l}, outside 0..${numClasses - 1}`);
+    offsets[(params.stratify ? l : 0) + 1]!++;
   }
+  for (let g = 0; g < groups; g++) offsets[g + 1]! += offsets[g]!;
+  const order = new Uint32Array(labels.length);
+  const next = offsets.slice(0, groups);
+  for (let i = 0; i < labels.length; i++) order[next[params.stratify ? labels[i]! : 0]!++] = i;
   const out = new Uint8Array(labels.length);
   const rng = createRng(params.seed);
-  for (const group of groups) {
-    const idx = shuffleInPlace(Uint32Array.from(group), rng);
+  for (let g = 0; g < groups; g++) {
+    const idx = shuffleInPlace(order.subarray(offsets[g]!, offsets[g + 1]!), rng);
     const n = idx.length;
     const nTrain = Math.round(n * params.train);
     const nValid = Math.min(n - nTrain, Math.round(n * params.valid));
