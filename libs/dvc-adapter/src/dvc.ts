@@ -326,7 +326,7 @@ export function createDvc(options: CreateDvcOptions): Dvc {
     return binaryPromise;
   };
 
-  async function run(args: readonly string[], runOptions: { progress?: boolean; okExitCodes?: number[] } = {}) {
+  async function run(args: readonly string[], runOptions: { progress?: boolean } = {}) {
     const bin = await binary();
     const shownArgs = redactArgs(args, secrets);
     const command = `dvc ${shownArgs.join(' ')}`;
@@ -351,7 +351,7 @@ export function createDvc(options: CreateDvcOptions): Dvc {
       throw new DvcNotFoundError([bin], { detail: `could not start it (${code})`, cause: result });
     }
     const exitCode = result.exitCode ?? -1;
-    if (result.failed && !(runOptions.okExitCodes ?? []).includes(exitCode)) {
+    if (result.failed) {
       const safeStderr = redactText(stderr, secrets);
       const safeStdout = redactText(stdout, secrets);
       let dvcMessage = extractDvcMessage(safeStderr, safeStdout);
@@ -459,10 +459,14 @@ export function createDvc(options: CreateDvcOptions): Dvc {
       return parseRemoteList(stdout).map((r) => ({ ...r, url: redactText(r.url, []) }));
     },
     async remoteDefault(o = {}) {
-      // `dvc remote default` exits 1 with "No default remote set" when there is none.
-      const { stdout, exitCode } = await run(['remote', 'default', ...levelFlag(o.level)], { okExitCodes: [1] });
-      const name = stdout.trim();
-      return exitCode !== 0 || name === '' || name === 'No default remote set' ? undefined : name;
+      try {
+        const name = (await run(['remote', 'default', ...levelFlag(o.level)])).stdout.trim();
+        return name === '' ? undefined : name;
+      } catch (err) {
+        // `dvc remote default` exits 1 printing "No default remote set" when there is none.
+        if (err instanceof DvcCommandError && err.exitCode === 1 && /No default remote set/.test(err.stdout + err.stderr)) return undefined;
+        throw err;
+      }
     },
     async remoteSetDefault(name, o = {}) {
       await run(['remote', 'default', ...levelFlag(o.level), ...(name === null ? ['--unset'] : [name])]);
