@@ -1,38 +1,23 @@
-// Authentication and redaction: a real `mlflow server --app-name basic-auth` (when Flask-WTF, i.e. mlflow[auth], is
-// installed in the venv), plus a loopback HTTP server of our own for what no real server does: echoing the bearer
+// Authentication and redaction: a real `mlflow server --app-name basic-auth` (started by global-setup.ts when
+// Flask-WTF, i.e. mlflow[auth], is installed in the venv), plus a loopback HTTP server of our own for what no real server does: echoing the bearer
 // token back in its error page, and 503s to exercise the retry policy of the HTTP layer.
-import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { inject } from 'vitest';
 import { inspect } from 'node:util';
-import { freePort, type LocalMlflowServer, MlflowAuthError, MlflowApiError, MlflowClient, MlflowConnectionError, startLocalMlflowServer } from '../src/index.js';
+import { freePort, MlflowAuthError, MlflowApiError, MlflowClient, MlflowConnectionError } from '../src/index.js';
 
-const VENV = resolve(import.meta.dirname, '../../../.venv/bin');
-const hasAuthApp = execa(join(VENV, 'python'), ['-c', 'import flask_wtf'], { reject: false }).then((r) => r.exitCode === 0);
+const auth = inject('authServer');
 
 function everythingSaidAbout(err: unknown): string {
   return [String(err), (err as Error).stack ?? '', inspect(err, { depth: 5 }), JSON.stringify(err)].join('\n');
 }
 
-describe('real mlflow server with basic auth', async () => {
-  const available = await hasAuthApp;
-  let server: LocalMlflowServer;
-  let dir: string;
-  const password = `pw-${randomBytes(9).toString('base64url')}`;
-
-  beforeAll(async () => {
-    if (!available) return;
-    dir = await mkdtemp(join(tmpdir(), 'mlflow-auth-'));
-    server = await startLocalMlflowServer({ dir, mlflowBin: join(VENV, 'mlflow'), basicAuth: { adminUsername: 'admin', adminPassword: password } });
-  });
-  afterAll(async () => {
-    await server?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+describe('real mlflow server with basic auth (started in global-setup.ts)', () => {
+  const available = auth !== null;
+  const password = auth?.password ?? '';
+  const server = { uri: auth?.uri ?? '' };
 
   test.skipIf(!available)('right credentials work; wrong or missing ones give a clear typed error without any secret', async () => {
     const ok = new MlflowClient({ trackingUri: server.uri, username: 'admin', password });

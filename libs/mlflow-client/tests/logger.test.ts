@@ -5,23 +5,39 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BufferedLogger, freePort, type LocalMlflowServer, type LoggerEvent, MlflowClient, MlflowValidationError, replaySpill, startLocalMlflowServer } from '../src/index.js';
+import { inject } from 'vitest';
+import { BufferedLogger, type LocalMlflowServer, type LoggerEvent, MlflowClient, MlflowValidationError, replaySpill, startLocalMlflowServer } from '../src/index.js';
 
 const MLFLOW_BIN = resolve(import.meta.dirname, '../../../.venv/bin/mlflow');
+// Started in global-setup.ts (in parallel with the others); this file kills it and restarts it on the same port/DB.
+const initial = inject('loggerServer');
 let dir: string;
-let port: number;
-let server: LocalMlflowServer;
+let server: LocalMlflowServer | undefined;
 let client: MlflowClient;
 let expId: string;
 
-const start = () => startLocalMlflowServer({ dir: join(dir, 'server'), port, mlflowBin: MLFLOW_BIN });
+const start = () => startLocalMlflowServer({ dir: initial.dir, port: initial.port, mlflowBin: MLFLOW_BIN });
+
+/** Kill the running server (the initial one belongs to the global setup process: kill its group by pid). */
+async function kill() {
+  if (server) {
+    await server.stop({ signal: 'SIGKILL' });
+    server = undefined;
+    return;
+  }
+  process.kill(-initial.pid, 'SIGKILL');
+  for (let i = 0; i < 100; i++) {
+    const up = await fetch(`${initial.uri}/health`).then(() => true, () => false);
+    if (!up) return;
+    await sleep(100);
+  }
+  throw new Error('the logger test server did not die');
+}
 const value = (s: number) => Math.cos(s / 100) + s * 1e-6;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mlflow-logger-'));
-  port = await freePort();
-  server = await start();
-  client = new MlflowClient({ trackingUri: server.uri, retries: { maxRetries: 1, backoffMs: 100, maxBackoffMs: 500 } });
+  client = new MlflowClient({ trackingUri: initial.uri, retries: { maxRetries: 1, backoffMs: 100, maxBackoffMs: 500 } });
   expId = (await client.getOrCreateExperiment('logger')).experiment_id;
 });
 afterAll(async () => {
@@ -71,7 +87,7 @@ test('server killed mid-run and restarted: no point lost — delivered on recove
   for (let s = 0; s < 500; s++) b.logMetric('acc', s / 500, s, t0 + s);
   await Promise.all([a.flush(), b.flush()]);
 
-  await server.stop({ signal: 'SIGKILL' }); // the server dies mid-run
+  await kill(); // the server dies mid-run
   await logSteps(2000, 9000); // 7000 points while down: more than maxBufferedPoints → spilled to files
   for (let s = 500; s < 3000; s++) b.logMetric('acc', s / 500, s, t0 + s);
   b.setTag('phase', 'after-crash');
@@ -110,12 +126,12 @@ test('a process that ends without close(): flushed on beforeExit, or spilled on 
   const child = resolve(import.meta.dirname, 'fixtures/exit-child.ts');
   const runId = (await client.createRun({ experimentId: expId, runName: 'child' })).info.run_id;
   const spill = join(dir, 'spill-3');
-  await execa('node', ['--import', 'tsx', child, server.uri, runId, spill, '700', 'natural'], { cwd: resolve(import.meta.dirname, '..') });
+  await execa('node', ['--import', 'tsx', child, initial.uri, runId, spill, '700', 'natural'], { cwd: resolve(import.meta.dirname, '..') });
   await expectHistory(runId, 'child_metric', Array.from({ length: 700 }, (_, s) => s), (s) => s * 0.5, 1_760_000_000_000);
 
   const runId2 = (await client.createRun({ experimentId: expId, runName: 'child-exit' })).info.run_id;
   const spill2 = join(dir, 'spill-4');
-  await execa('node', ['--import', 'tsx', child, server.uri, runId2, spill2, '900', 'exit'], { cwd: resolve(import.meta.dirname, '..') });
+  await execa('node', ['--import', 'tsx', child, initial.uri, runId2, spill2, '900', 'exit'], { cwd: resolve(import.meta.dirname, '..') });
   const files = await readdir(spill2);
   expect(files.length).toBe(1);
   const replay = await replaySpill({ client, path: spill2 });
