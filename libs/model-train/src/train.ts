@@ -205,6 +205,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (!Number.isFinite(loss)) {
         throw new TrainingError(`training loss became ${loss} at epoch ${epoch} (try a lower learning rate)`, epoch);
       }
+      // The cross-entropy clips probabilities, which can hide NaN outputs: check the weights themselves.
+      const bad = model.trainableWeights.find((w) => tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(w.read()))).dataSync()[0] === 1));
+      if (bad) {
+        throw new TrainingError(`weights of ${bad.originalName} became NaN or infinite at epoch ${epoch} (try a lower learning rate)`, epoch);
+      }
       const entry: EpochLog = {
         epoch,
         epochs,
@@ -253,6 +258,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         break;
       }
     }
+  } catch (error) {
+    tf.dispose(bestWeights ?? []);
+    await Promise.all(pending);
+    throw error;
   } finally {
     dropoutLayers.forEach((layer, li) => setDropoutSeed(layer, configuredSeeds[li]));
     optimizer.dispose();

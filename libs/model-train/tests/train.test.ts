@@ -3,6 +3,7 @@ import {
   buildModel,
   DataShapeError,
   evaluate,
+  TrainingError,
   parseModelParams,
   parseTrainParams,
   predictProba,
@@ -188,3 +189,36 @@ describe('bad data', () => {
     model.dispose();
   });
 });
+
+describe('resources and divergence', () => {
+  it('leaves no tensors behind (with dropout, L2, early stopping and validation)', async () => {
+    const model = buildModel(parseModelParams({ type: 'mlp', layers: [8, 4], dropout: 0.2, l2: 1e-3 }), { inputDim: 4, classes: ['a', 'b', 'c'], seed: 1 });
+    const before = tf.memory().numTensors;
+    await train({
+      model,
+      train: blobs3(150, 4, 1),
+      valid: blobs3(60, 4, 2),
+      params: parseTrainParams({ epochs: 3, batchSize: 16, earlyStopping: { patience: 1 } }),
+      log: quiet,
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('a run whose loss is not finite stops with a TrainingError naming the epoch', async () => {
+    const model = buildModel(parseModelParams({ type: 'logreg' }), { inputDim: 3, classes: ['0', '1'], seed: 1 });
+    // weights that have blown up (as after a divergence) make every loss NaN
+    const broken = [tf.fill([3, 1], Number.NaN), tf.zeros([1])];
+    model.setWeights(broken);
+    tf.dispose(broken);
+    const before = tf.memory().numTensors;
+    const params = parseTrainParams({ epochs: 5, batchSize: 8 });
+    const error = await train({ model, train: separableBinary(64, 3, 1), params, log: quiet }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingError);
+    expect((error as TrainingError).message).toBe('weights of output/kernel became NaN or infinite at epoch 1 (try a lower learning rate)');
+    expect((error as TrainingError).epoch).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
+
