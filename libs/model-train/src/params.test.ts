@@ -65,6 +65,7 @@ describe('train params', () => {
       earlyStopping: { patience: 5, minDelta: 0, restoreBestWeights: true },
       seed: 42,
       backend: 'auto',
+      classWeight: 'none',
     });
     expect(parseTrainParams({ earlyStopping: false }).earlyStopping).toBe(false);
   });

@@ -30,6 +30,8 @@ const trainFields = {
   /** Seeds weight initialisation, per-epoch shuffling and dropout masks. */
   seed: z.int().min(0).max(2 ** 31 - 1),
   backend: z.enum(BACKENDS),
+  /** `balanced` weights each row's loss by rows / (classes × rows of its class), as scikit-learn and Keras do. */
+  classWeight: z.enum(['none', 'balanced']),
 };
 
 /** The `train` section: how a model is fitted. Every field has a default. */
@@ -41,6 +43,7 @@ export const TrainParamsSchema = z.strictObject({
   earlyStopping: trainFields.earlyStopping.prefault({}),
   seed: trainFields.seed.default(42),
   backend: trainFields.backend.default('auto'),
+  classWeight: trainFields.classWeight.default('none'),
 });
 export type TrainParams = z.output<typeof TrainParamsSchema>;
 export type TrainParamsInput = z.input<typeof TrainParamsSchema>;

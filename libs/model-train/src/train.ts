@@ -12,7 +12,7 @@ export interface EpochLog {
   /** 1-based. */
   epoch: number;
   epochs: number;
-  /** Mean training objective over the epoch's batches (cross-entropy + L2 penalty, as Keras reports `loss`). */
+  /** Mean training objective over the epoch's batches (cross-entropy, class-weighted if asked, + L2 penalty, as Keras reports `loss`). */
   loss: number;
   /** Training accuracy over the epoch's batches (in training mode: dropout active). */
   accuracy: number;
@@ -30,7 +30,7 @@ export interface TrainOptions {
   model: tf.LayersModel;
   train: Dataset;
   valid?: Dataset;
-  /** batchSize, epochs, learningRate, optimizer, earlyStopping and seed are used here; select the backend before. */
+  /** Everything but `backend` is used here (select the backend before: `selectBackend`). */
   params: TrainParams;
   /**
    * Called after each epoch. It is not awaited (training goes on); a promise it returns is awaited before `train`
@@ -91,6 +91,13 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** rows / (K × rows of the class) per class; a class absent from the data gets weight 0. */
+export function balancedClassWeights(y: Int32Array, k: number): Float32Array {
+  const counts = new Array<number>(k).fill(0);
+  for (let i = 0; i < y.length; i++) counts[y[i]!]! += 1;
+  return Float32Array.from(counts, (c) => (c === 0 ? 0 : y.length / (k * c)));
+}
+
 /** Penalty terms (L2) of the model's regularisers, summed. */
 function regularizationPenalty(model: tf.LayersModel): number {
   const losses = model.calculateLosses();
@@ -135,6 +142,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const dropoutLayers = model.layers.filter((l) => l.getClassName() === 'Dropout');
   const configuredSeeds = dropoutLayers.map((l) => (l as unknown as SeededLayer).seed);
   const shuffleRandom = mulberry32(deriveSeed(seed, 0x5eed));
+  const classWeights = params.classWeight === 'balanced' ? balancedClassWeights(y, k) : null;
 
   const history: EpochLog[] = [];
   const pending: Promise<void>[] = [];
@@ -178,9 +186,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           const cost = optimizer.minimize(
             () => {
               const output = model.apply(input, { training: true }) as tf.Tensor;
-              const dataLoss = binary
-                ? tf.metrics.binaryCrossentropy(target, output).mean()
-                : tf.metrics.categoricalCrossentropy(target, output).mean();
+              const perRow = binary
+                ? tf.metrics.binaryCrossentropy(target, output)
+                : tf.metrics.categoricalCrossentropy(target, output);
+              const dataLoss = classWeights
+                ? perRow.reshape([n]).mul(tf.gather(tf.tensor1d(classWeights), labelTensor)).mean()
+                : perRow.mean();
               const penalties = model.calculateLosses();
               const total = penalties.length > 0 ? tf.addN([dataLoss, ...penalties]) : dataLoss;
               const predicted = binary ? output.reshape([n]).greater(0.5).cast('int32') : output.argMax(1);

@@ -50,3 +50,16 @@ export function noise(rows: number, cols: number, seed: number): Dataset {
   const y = new Int32Array(rows).map(() => (random() < 0.5 ? 0 : 1));
   return { x, y, rows, cols };
 }
+
+/** Binary data with about `positiveRate` positives whose classes overlap (label noise), seeded. */
+export function imbalanced(rows: number, cols: number, seed: number): Dataset {
+  const random = mulberry32(seed);
+  const normal = gaussian(random);
+  const x = new Float32Array(rows * cols);
+  const y = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) x[i * cols + j] = normal();
+    y[i] = x[i * cols]! + 0.8 * normal() > 1.6 ? 1 : 0;
+  }
+  return { x, y, rows, cols };
+}

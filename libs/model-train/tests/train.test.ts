@@ -12,7 +12,7 @@ import {
   trainClassifier,
   type EpochLog,
 } from '../src/index.js';
-import { blobs3, noise, separableBinary } from './synthetic.js';
+import { blobs3, imbalanced, noise, separableBinary } from './synthetic.js';
 
 const quiet = () => {};
 
@@ -59,6 +59,33 @@ describe('training learns', () => {
       expect(ev.roc).toHaveLength(3);
       model.dispose();
     }
+  });
+});
+
+describe('class weights', () => {
+  it('balanced weights raise the recall of a rare positive class', async () => {
+    const trainSet = imbalanced(1500, 4, 21);
+    const valid = imbalanced(600, 4, 22);
+    const positives = Array.from(trainSet.y).filter((v) => v === 1).length / trainSet.rows;
+    expect(positives).toBeGreaterThan(0.05);
+    expect(positives).toBeLessThan(0.2);
+    const recall = async (classWeight: 'none' | 'balanced') => {
+      const { model } = await trainClassifier({
+        model: parseModelParams({ type: 'logreg' }),
+        params: parseTrainParams({ epochs: 6, batchSize: 32, learningRate: 0.02, classWeight, backend: 'wasm' }),
+        train: trainSet,
+        valid,
+        classes: ['0', '1'],
+        log: quiet,
+      });
+      const ev = evaluate(model, valid, ['0', '1']);
+      model.dispose();
+      return ev.recall;
+    };
+    const plain = await recall('none');
+    const balanced = await recall('balanced');
+    expect(balanced).toBeGreaterThan(plain + 0.2);
+    expect(balanced).toBeGreaterThan(0.6);
   });
 });
 
