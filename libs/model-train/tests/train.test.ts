@@ -126,6 +126,21 @@ describe('reproducibility', () => {
     model.dispose();
     x.dispose();
   });
+
+  it('a Dropout layer reads its seed at call time (what per-batch masks rely on)', () => {
+    const model = buildModel(parseModelParams({ type: 'mlp', layers: [64], dropout: 0.5 }), { inputDim: 4, classes: ['0', '1'], seed: 3 });
+    const dropout = model.layers.find((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number };
+    const x = tf.ones([1, 4]);
+    const pass = (seed: number) => {
+      dropout.seed = seed;
+      return (model.apply(x, { training: true }) as tf.Tensor).dataSync()[0];
+    };
+    const a = pass(11);
+    expect(pass(12)).not.toBe(a);
+    expect(pass(11)).toBe(a);
+    model.dispose();
+    x.dispose();
+  });
 });
 
 describe('early stopping', () => {
