@@ -56,8 +56,12 @@ function normalizePosix(p: string): string {
   return s || (abs ? '/' : '.');
 }
 
-export function validateMetric(m: MetricIn): void {
-  checkName('metric', m.key);
+/** `knownKeys`: keys already validated (skips the name checks; valid keys are added). */
+export function validateMetric(m: MetricIn, knownKeys?: Set<string>): void {
+  if (!knownKeys?.has(m.key)) {
+    checkName('metric', m.key);
+    knownKeys?.add(m.key);
+  }
   if (typeof m.value !== 'number') throw new MlflowValidationError(`metric "${m.key}" value`, `expected a number, got ${typeof m.value}`);
   if (!Number.isSafeInteger(m.timestamp)) throw new MlflowValidationError(`metric "${m.key}" timestamp`, `expected integer milliseconds, got ${m.timestamp}`);
   if (!Number.isSafeInteger(m.step)) throw new MlflowValidationError(`metric "${m.key}" step`, `expected an integer, got ${m.step}`);

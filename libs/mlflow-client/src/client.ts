@@ -294,7 +294,8 @@ export class MlflowClient {
     const metrics: MetricIn[] = (input.metrics ?? []).map((m) => toMetricIn(m, now));
     const params = normalizeKv(input.params);
     const tags = normalizeKv(input.tags);
-    metrics.forEach(validateMetric);
+    const keys = new Set<string>();
+    for (const m of metrics) validateMetric(m, keys);
     params.forEach(validateParam);
     tags.forEach(validateTag);
     const chunks = splitLogBatch({ metrics, params, tags }, opts.limits ?? LOG_BATCH_LIMITS);

@@ -69,10 +69,12 @@ export class BufferedLogger {
   private retryDelay: number;
   private nextAttemptAt = 0;
   private unreachable = false;
+  private kick = false;
   private closed = false;
   private readonly ownSpills: string[] = [];
   private stats = { delivered: 0, spilled: 0, rejected: 0 };
   private readonly hooks: { event: string; fn: (...a: unknown[]) => void }[] = [];
+  private readonly validKeys = new Set<string>();
 
   constructor(options: BufferedLoggerOptions) {
     this.o = {
@@ -107,15 +109,19 @@ export class BufferedLogger {
 
   /** Queue one metric point. Validated now (throws {@link MlflowValidationError}); sent in the background. */
   logMetric(key: string, value: number, step = 0, timestamp = Date.now()): void {
-    this.logMetrics([{ key, value, step, timestamp }]);
+    this.assertOpen();
+    const m: MetricIn = { key, value, timestamp, step };
+    validateMetric(m, this.validKeys);
+    this.pending.metrics.push(m);
+    this.afterEnqueue();
   }
 
   logMetrics(points: readonly MetricPoint[]): void {
     this.assertOpen();
     const now = Date.now();
     const ms = points.map((p) => toMetricIn(p, now));
-    ms.forEach(validateMetric);
-    this.pending.metrics.push(...ms);
+    for (const m of ms) validateMetric(m, this.validKeys);
+    for (const m of ms) this.pending.metrics.push(m);
     this.afterEnqueue();
   }
 
@@ -178,7 +184,13 @@ export class BufferedLogger {
   private afterEnqueue() {
     const n = count(this.pending);
     if (n - (this.inflight.metrics + this.inflight.params + this.inflight.tags) > this.o.maxBufferedPoints) this.spillNotInflightSync();
-    if (n >= this.o.flushAtPoints && !this.flushing && !this.unreachable) setImmediate(() => void this.flushRound(false));
+    if (n >= this.o.flushAtPoints && !this.flushing && !this.unreachable && !this.kick) {
+      this.kick = true;
+      setImmediate(() => {
+        this.kick = false;
+        void this.flushRound(false);
+      });
+    }
   }
 
   private schedule(ms: number) {
