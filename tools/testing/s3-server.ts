@@ -64,11 +64,16 @@ const ReadyLineSchema = z.object({
 
 /** Installs the server when needed (tools/s3/install.sh; quick when already installed) and returns the venv's python. */
 export async function installS3Server(options: { onLog?: (line: string) => void } = {}): Promise<string> {
-  const result = await execa('bash', [INSTALL_SCRIPT], { reject: false, stdin: 'ignore' });
-  const stderr = String(result.stderr ?? '');
-  for (const line of stderr.split('\n')) if (line.trim()) options.onLog?.(line);
+  const child = execa('bash', [INSTALL_SCRIPT], { reject: false, stdin: 'ignore' });
+  const stderrLines: string[] = [];
+  // Lines as they come: the first install takes a minute.
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    stderrLines.push(line);
+    options.onLog?.(line);
+  });
+  const result = await child;
   if (result.failed) {
-    throw new S3ServerError(`tools/s3/install.sh failed (exit code ${result.exitCode ?? '?'}): ${stderr.trim().split('\n').slice(-5).join('\n')}`);
+    throw new S3ServerError(`tools/s3/install.sh failed (exit code ${result.exitCode ?? '?'}): ${stderrLines.slice(-5).join('\n')}`);
   }
   const python = String(result.stdout ?? '').trim().split('\n').at(-1) ?? '';
   if (!python.endsWith('/python')) throw new S3ServerError(`tools/s3/install.sh printed no interpreter path (got ${JSON.stringify(python)})`);

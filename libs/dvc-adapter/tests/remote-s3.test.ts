@@ -75,7 +75,8 @@ async function closedPort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  server = await startS3Server({ bucket: 'dvc-remote-s3-test' });
+  // The first run on a machine installs the server (tools/s3/install.sh, ~30-80 s): show its progress lines.
+  server = await startS3Server({ bucket: 'dvc-remote-s3-test', onLog: (line) => line.startsWith('[s3-install] install') && console.info(line) });
   console.info(`[remote-s3] S3 server ready: install check ${server.timings.installMs.toFixed(0)} ms, start ${server.timings.startMs.toFixed(0)} ms`);
   work = await mkdtemp(join(tmpdir(), 'dvc-adapter-remote-s3-'));
   dir = join(work, 'repo');
