@@ -17,7 +17,8 @@ if [ -f apps/tracking-server/src/main.ts ] && [ -z "${MLFLOW_TRACKING_URI:-}" ];
   info="$(mktemp)"
   run_app apps/tracking-server/src/main.ts start --dir .mlflow --info "$info" &
   server_pid=$!
-  trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; rm -f "$info"' EXIT
+  stop_server() { local rc=$?; kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; rm -f "$info"; exit "$rc"; }
+  trap stop_server EXIT
   for _ in $(seq 1 120); do [ -s "$info" ] && break; kill -0 "$server_pid" 2>/dev/null || break; sleep 0.5; done
   [ -s "$info" ] || { log "the local MLflow server did not start"; exit 1; }
   MLFLOW_TRACKING_URI="$(cat "$info")"
@@ -28,7 +29,7 @@ export MLOPS_PIPELINE_RUN_ID="${MLOPS_PIPELINE_RUN_ID:-$(node -e 'console.log(cr
 log "pipeline run $MLOPS_PIPELINE_RUN_ID"
 
 dvc repro "$@"
-if [ -n "$(dvc remote default 2>/dev/null || true)" ]; then
+if dvc remote default >/dev/null 2>&1; then
   log "dvc push"
   dvc push
 fi

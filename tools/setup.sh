@@ -41,7 +41,7 @@ fi
 export PATH="$root/.venv/bin:$PATH"
 
 # 3. DVC remote
-if [ -z "$(dvc remote default 2>/dev/null || true)" ]; then
+if ! dvc remote default >/dev/null 2>&1; then
   remote="${MLOPS_DVC_REMOTE:-$HOME/.cache/mlops-ts/dvc-remote}"
   mkdir -p "$remote"
   log "no DVC remote configured: using local folder $remote (.dvc/config.local)"

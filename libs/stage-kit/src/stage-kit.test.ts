@@ -1,0 +1,60 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { gitFacts, paramsSection, readParamsFile, runStage, StageParamsError } from './index.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'stage-kit-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+test('params: a section is validated and every problem names its key and the file', async () => {
+  const file = join(dir, 'params.yaml');
+  await writeFile(file, 'train:\n  epochs: -1\n  lr: fast\n');
+  const params = await readParamsFile(file);
+  const schema = z.object({ epochs: z.int().min(1), lr: z.number() });
+  const err = (() => {
+    try {
+      paramsSection(params, 'train', schema, file);
+    } catch (e) {
+      return e as StageParamsError;
+    }
+    return undefined;
+  })();
+  expect(err).toBeInstanceOf(StageParamsError);
+  expect(err?.problems.map((p) => p.key)).toEqual(['train.epochs', 'train.lr']);
+  expect(err?.message).toContain(file);
+  expect(() => paramsSection(params, 'models', schema, file)).toThrow(/models: section missing/);
+  expect(paramsSection({ train: { epochs: 3, lr: 0.1 } }, 'train', schema)).toEqual({ epochs: 3, lr: 0.1 });
+});
+
+test('params: a missing, broken or non-mapping file is an error naming it', async () => {
+  await expect(readParamsFile(join(dir, 'nope.yaml'))).rejects.toThrow(/nope\.yaml: cannot read params file \(ENOENT\)/);
+  await writeFile(join(dir, 'list.yaml'), '- 1\n- 2\n');
+  await expect(readParamsFile(join(dir, 'list.yaml'))).rejects.toThrow(/list\.yaml: params file is not a YAML mapping/);
+  await writeFile(join(dir, 'bad.yaml'), 'a: [1\n');
+  await expect(readParamsFile(join(dir, 'bad.yaml'))).rejects.toThrow(/bad\.yaml: not valid YAML/);
+});
+
+test('runStage turns an error into one line and exit code 1', async () => {
+  let out = '';
+  expect(await runStage('train', async () => undefined, (s) => (out += s))).toBe(0);
+  expect(await runStage('train', async () => { throw new Error('models.x.type: unknown'); }, (s) => (out += s))).toBe(1);
+  expect(out).toBe('train: models.x.type: unknown\n');
+});
+
+test('gitFacts reads HEAD in a repository and nothing outside one', async () => {
+  const repo = join(dir, 'repo');
+  execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+  await writeFile(join(repo, 'f'), 'x');
+  execFileSync('git', ['-C', repo, 'add', 'f']);
+  execFileSync('git', ['-C', repo, '-c', 'user.email=a@b', '-c', 'user.name=a', 'commit', '-qm', 'c']);
+  const head = execFileSync('git', ['-C', repo, 'rev-parse', 'HEAD']).toString().trim();
+  expect(await gitFacts(repo)).toEqual({ commit: head, branch: 'main', dirty: false });
+  await writeFile(join(repo, 'f'), 'y');
+  expect((await gitFacts(repo)).dirty).toBe(true);
+  expect(await gitFacts(tmpdir())).toEqual({});
+});

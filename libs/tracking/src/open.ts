@@ -1,0 +1,66 @@
+import { MlflowClient, redactedUri, resolveTrackingServer, type MlflowConfig, type SourceType } from '@mlops-ts/mlflow-client';
+import { MlflowTracker } from './mlflow.js';
+
+export interface OpenMlflowTrackingOptions {
+  /** The configured server (from MLFLOW_TRACKING_URI, passed in by the app); `undefined` starts the embedded local server. */
+  config: MlflowConfig | undefined;
+  /** Folder of the embedded server (SQLite + artifacts), e.g. `.mlflow`. */
+  localDir: string;
+  /** Where metric points wait while the server is unreachable. */
+  spillDir: string;
+  mlflowBin?: string;
+  user?: string;
+  source?: { name?: string; type?: SourceType; gitCommit?: string; gitBranch?: string };
+  log?: (line: string) => void;
+}
+
+export interface OpenedMlflowTracking {
+  client: MlflowClient;
+  tracker: MlflowTracker;
+  /** Tracking server URI without credentials (the UI is at the same address). */
+  uri: string;
+  /** Ends the client and the embedded server, if one was started. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects a stage to MLflow: the configured server, checked reachable before any work starts (one clear error
+ * naming the server otherwise), or an embedded local server when none is configured.
+ */
+export async function openMlflowTracking(opts: OpenMlflowTrackingOptions): Promise<OpenedMlflowTracking> {
+  const server = await resolveTrackingServer({
+    config: opts.config,
+    localDir: opts.localDir,
+    ...(opts.mlflowBin ? { mlflowBin: opts.mlflowBin } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  const uri = redactedUri(server.config.trackingUri);
+  // Fail fast: a stage whose server is down should say so once, before it trains for minutes.
+  // The probe retries once only; the working client below keeps the configured retries.
+  const probe = new MlflowClient({ ...server.config, retries: { ...server.config.retries, maxRetries: Math.min(server.config.retries.maxRetries, 1) } });
+  try {
+    await probe.searchExperiments({ maxResults: 1 });
+  } catch (error) {
+    await server.stop();
+    throw error;
+  } finally {
+    await probe.close();
+  }
+  const working = new MlflowClient(server.config);
+  const tracker = new MlflowTracker({
+    client: working,
+    spillDir: opts.spillDir,
+    ...(opts.user ? { user: opts.user } : {}),
+    ...(opts.source ? { source: opts.source } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  return {
+    client: working,
+    tracker,
+    uri,
+    async close() {
+      await working.close();
+      await server.stop();
+    },
+  };
+}
