@@ -90,6 +90,16 @@ async function healthy(uri: string): Promise<boolean> {
 }
 
 export async function startLocalMlflowServer(opts: LocalServerOptions): Promise<LocalMlflowServer> {
+  try {
+    return await startOnce(opts);
+  } catch (e) {
+    // The free port we were given can be taken by someone else before the server binds it: try once more.
+    if (opts.port === undefined && e instanceof MlflowServerError && /address already in use/i.test(e.logTail)) return startOnce(opts);
+    throw e;
+  }
+}
+
+async function startOnce(opts: LocalServerOptions): Promise<LocalMlflowServer> {
   const dir = resolve(opts.dir);
   const host = opts.host ?? '127.0.0.1';
   await mkdir(join(dir, 'artifacts'), { recursive: true });
