@@ -76,7 +76,9 @@ try {
     const runId = await newRun('python');
     log('Python MlflowClient.log_batch');
     const t = performance.now();
-    const { stdout } = await execa(join(root, '.venv/bin/python'), [join(import.meta.dirname, 'python_ingest.py'), server.uri, runId, String(KEYS), String(STEPS), String(T0)]);
+    const { stdout } = await execa(join(root, '.venv/bin/python'), [join(import.meta.dirname, 'python_ingest.py'), server.uri, runId, String(KEYS), String(STEPS), String(T0)], {
+      env: { MLFLOW_DISABLE_TELEMETRY: 'true' },
+    });
     const wall = (performance.now() - t) / 1000;
     const py = JSON.parse(stdout) as { seconds: number; points: number };
     results.push({ name: 'Python MlflowClient.log_batch', seconds: py.seconds, runId, note: `process wall time incl. import mlflow: ${wall.toFixed(1)} s` });

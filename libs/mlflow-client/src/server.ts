@@ -110,6 +110,8 @@ async function startOnce(opts: LocalServerOptions): Promise<LocalMlflowServer> {
   const env: Record<string, string> = {
     // The job runner (huey consumers) is for GenAI jobs; it doubles start time and leaves orphans behind.
     MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
+    // A loopback server has no business phoning home (and these machines have no internet).
+    MLFLOW_DISABLE_TELEMETRY: 'true',
     ...(opts.env ?? {}),
   };
   const args = [

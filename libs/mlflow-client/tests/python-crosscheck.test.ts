@@ -73,7 +73,10 @@ test('Python MlflowClient sees exactly what the TypeScript client wrote', async 
   const v2 = await client.registerModel({ name: regName, modelId: model.info.model_id, alias: 'champion' });
   await client.endRun(runId, 'FINISHED', t0 + 10_000);
 
-  const { stdout } = await execa(PY, [DUMP, '--uri', uri, '--run-id', runId, '--download-dir', join(tmp, 'py-dl'), '--model-name', regName, '--alias', 'champion']);
+  const { stdout } = await execa(PY, [DUMP, '--uri', uri, '--run-id', runId, '--download-dir', join(tmp, 'py-dl'), '--model-name', regName, '--alias', 'champion'], {
+    // MLflow's telemetry thread edits os.environ while requests iterates it (a KeyError race seen here): off.
+    env: { MLFLOW_DISABLE_TELEMETRY: 'true' },
+  });
   const py = JSON.parse(stdout) as {
     run: Record<string, unknown>;
     params: Record<string, string>;
