@@ -31,10 +31,6 @@ async function main(): Promise<void> {
   const tracking = paramsSection(params, 'tracking', TrackingParamsSchema, args.params);
   const outDir = resolve(args.out ?? join('models', args.model));
 
-  const [train, valid] = [await loadFeatureSplit(args.features, 'train'), await loadFeatureSplit(args.features, 'valid')];
-  const meta = train.meta;
-  log(`${train.rows} train / ${valid.rows} valid rows, ${train.cols} features, classes ${meta.classes.join(', ')}`);
-
   // Tracking: MLFLOW_TRACKING_URI or the embedded local server; a server that is down stops here, before training,
   // unless tracking.offline_fallback (or --no-tracking) keeps the run on disk instead.
   const git = await gitFacts(process.cwd());
@@ -62,6 +58,14 @@ async function main(): Promise<void> {
       tracker = offline = new MemoryTracker('offline');
     }
   }
+
+  const splits = await Promise.all([loadFeatureSplit(args.features, 'train'), loadFeatureSplit(args.features, 'valid')]).catch(async (error: unknown) => {
+    await close();
+    throw error;
+  });
+  const [train, valid] = splits;
+  const meta = train.meta;
+  log(`${train.rows} train / ${valid.rows} valid rows, ${train.cols} features, classes ${meta.classes.join(', ')}`);
 
   const pipelineRunId = process.env['MLOPS_PIPELINE_RUN_ID'] ?? `adhoc-${Date.now()}`;
   const run = await tracker.startRun({
