@@ -25,6 +25,7 @@ results="$root/tmp/test-results"
 rm -rf "$results" && mkdir -p "$results"
 export VITEST_JSON_DIR="$results"
 
+step "S3 test server (moto) install" bash tools/s3/install.sh
 step "nx sync:check" npx nx sync:check
 step "lint, typecheck, build" npx nx run-many -t lint typecheck build --parallel=2 --outputStyle=stream
 # Tests run one project at a time: they start real servers and the machine has two cores.

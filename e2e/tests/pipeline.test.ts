@@ -1,0 +1,126 @@
+// The whole pipeline on a fresh copy of the repository, as a new clone would run it: raw data ingested from the
+// pinned npm package (the remote is empty), `dvc repro` with a real MLflow server, results checked in MLflow,
+// push to a local remote, and a `dvc exp run -S` that adds one MLflow run and one `dvc exp show` row.
+import { createDvc, md5File, readDvcPointer, restoreTrackedData, type Dvc } from '@mlops-ts/dvc-adapter';
+import { MlflowClient, startLocalMlflowServer, type LocalMlflowServer } from '@mlops-ts/mlflow-client';
+import { execa } from 'execa';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+
+const root = resolve(import.meta.dirname, '../..');
+const EPOCHS = 2;
+let work: string;
+let repo: string;
+let dvc: Dvc;
+let server: LocalMlflowServer;
+let client: MlflowClient;
+const pipelineRunId = `e2e-${Date.now()}`;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'mlops-e2e-pipeline-'));
+  repo = join(work, 'repo');
+  // Files a clone would have: tracked plus untracked-not-ignored (so uncommitted work is tested too).
+  const { stdout } = await execa('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root });
+  for (const file of stdout.split('\0').filter(Boolean)) {
+    await mkdir(dirname(join(repo, file)), { recursive: true });
+    await cp(join(root, file), join(repo, file)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e; // deleted in the working tree
+    });
+  }
+  for (const stale of ['dvc.lock', 'metrics', 'plots']) await rm(join(repo, stale), { recursive: true, force: true });
+  await symlink(join(root, 'node_modules'), join(repo, 'node_modules'));
+  await symlink(join(root, '.venv'), join(repo, '.venv'));
+  // A quick run: fewer rows and epochs, everything else as committed.
+  const params = parse(await readFile(join(repo, 'params.yaml'), 'utf8')) as { data: { rows: number }; train: { epochs: number } };
+  params.data.rows = 20_000;
+  params.train.epochs = EPOCHS;
+  await writeFile(join(repo, 'params.yaml'), stringify(params));
+  const git = (...args: string[]) => execa('git', args, { cwd: repo });
+  await git('init', '-q', '-b', 'main');
+  await git('add', '-A');
+  await git('-c', 'user.email=e2e@test', '-c', 'user.name=e2e', 'commit', '-qm', 'fresh clone');
+  server = await startLocalMlflowServer({ dir: join(work, 'mlflow'), mlflowBin: join(root, '.venv/bin/mlflow') });
+  client = new MlflowClient({ trackingUri: server.uri });
+  env = { MLFLOW_TRACKING_URI: server.uri, MLOPS_PIPELINE_RUN_ID: pipelineRunId, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@test', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@test' };
+  dvc = createDvc({ cwd: repo, env });
+  await dvc.remoteAdd('local', join(work, 'remote'), { default: true, level: 'local' });
+}, 600_000);
+
+afterAll(async () => {
+  await client?.close();
+  await server?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+test('the raw data is ingested from the pinned npm package when the remote lacks it, md5 checked', async () => {
+  const results = await restoreTrackedData({ dvc });
+  expect(results.map((r) => r.action)).toEqual(['materialized']);
+  const pointer = await readDvcPointer(join(repo, 'data/raw/flights.parquet.dvc'));
+  expect(await md5File(join(repo, 'data/raw/flights.parquet'))).toBe(pointer.outs[0]!.md5);
+  const { stdout } = await execa('git', ['status', '--porcelain'], { cwd: repo });
+  expect(stdout).toBe('');
+});
+
+test('dvc repro runs every stage, tracked in MLflow; a second repro is a no-op and dvc status is clean', async () => {
+  const first = await dvc.repro();
+  const ran = first.ran.map((s) => s.stage);
+  expect(ran).toEqual(expect.arrayContaining(['prepare', 'featurize', 'train@logreg', 'train@mlp_small', 'train@mlp_wide', 'evaluate@logreg', 'evaluate@mlp_wide', 'compare']));
+
+  const compare = JSON.parse(await readFile(join(repo, 'metrics/compare.json'), 'utf8')) as {
+    metric: string;
+    best: { model: string; run_id: string; score: number };
+    registered: { name: string; version: string; alias: string };
+    ranking: { rank: number; model: string; run_id: string; score: number }[];
+  };
+  expect(compare.ranking.map((r) => r.model).sort()).toEqual(['logreg', 'mlp_small', 'mlp_wide']);
+  const scores = compare.ranking.map((r) => r.score);
+  expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+
+  // What MLflow holds is what the files say.
+  const experiment = await client.getExperimentByName('flights-delay');
+  const runs = await client.searchAllRuns({ experimentIds: [experiment!.experiment_id], filter: `tags.\`mlops.pipeline_run_id\` = '${pipelineRunId}'` });
+  expect(runs).toHaveLength(3);
+  for (const run of runs) {
+    const model = run.data.tags?.find((t) => t.key === 'mlops.model')?.value;
+    const ranked = compare.ranking.find((r) => r.model === model)!;
+    expect(run.info.run_id).toBe(ranked.run_id);
+    expect(Number(run.data.metrics?.find((m) => m.key === 'test_roc_auc')?.value)).toBeCloseTo(ranked.score, 12);
+    const evalFile = JSON.parse(await readFile(join(repo, `metrics/eval/${model}.json`), 'utf8')) as { roc_auc: number };
+    expect(evalFile.roc_auc).toBeCloseTo(ranked.score, 12);
+    const history = await client.getMetricHistory(run.info.run_id, 'valid_loss');
+    expect(history.map((h) => Number(h.step))).toEqual(Array.from({ length: EPOCHS }, (_, i) => i + 1));
+    expect(run.data.params?.find((p) => p.key === 'train.epochs')?.value).toBe(String(EPOCHS));
+    expect(run.inputs?.dataset_inputs?.map((d) => d.dataset.digest)).toContain((await readDvcPointer(join(repo, 'data/raw/flights.parquet.dvc'))).outs[0]!.md5);
+  }
+  const champion = await client.getModelVersionByAlias(compare.registered.name, 'champion');
+  expect(champion.run_id).toBe(compare.best.run_id);
+
+  const again = await dvc.repro();
+  expect(again.ran).toEqual([]);
+  expect((await dvc.status()).clean).toBe(true);
+});
+
+test('dvc push leaves the remote in sync (dvc status -c clean)', async () => {
+  await dvc.push();
+  const cloud = await dvc.status({ cloud: true });
+  expect(cloud.clean).toBe(true);
+});
+
+test('dvc exp run -S models.<name>.<param>=… adds one MLflow run and one dvc exp show row', async () => {
+  const experiment = await client.getExperimentByName('flights-delay');
+  const logregRuns = () => client.searchAllRuns({ experimentIds: [experiment!.experiment_id], filter: `tags.\`mlops.model\` = 'logreg'` });
+  const before = await logregRuns();
+  const exp = await dvc.expRun({ set: { 'models.logreg.l2': 0.01 } });
+  const after = await logregRuns();
+  expect(after.length).toBe(before.length + 1);
+  const newRun = after.find((r) => !before.some((b) => b.info.run_id === r.info.run_id))!;
+  expect(newRun.data.params?.find((p) => p.key === 'model.l2')?.value).toBe('0.01');
+  const shown = await dvc.expShow();
+  const rows = shown.rows.filter((r) => r.kind === 'experiment');
+  expect(rows).toHaveLength(1);
+  expect(rows[0]!.name).toBe(exp.name);
+  expect(rows[0]!.params['params.yaml']?.['models.logreg.l2']).toBe(0.01);
+}, 600_000);
