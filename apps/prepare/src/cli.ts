@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { parse } from 'yaml';
+import { readParamsFile } from '@mlops-ts/stage-kit';
 import {
   DataParamsSchema,
   PrepareParamsSchema,
@@ -14,19 +13,6 @@ export interface PrepareArgs {
   params: string;
   out: string;
   metrics: string;
-}
-
-/** Reads a YAML params file; a missing or unparsable file throws an error naming it. */
-export async function readParamsFile(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new Error(`${path}: cannot read params file (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
-  }
-  const value: unknown = parse(text);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${path}: params file is not a YAML mapping`);
-  return value as Record<string, unknown>;
 }
 
 export function parseArgs(argv: readonly string[]): PrepareArgs {
