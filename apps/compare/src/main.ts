@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Stage compare: rank this pipeline run's models through MLflow, write metrics/compare.{json,csv}, register the best.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { mlflowConfigFromEnv } from '@mlops-ts/mlflow-client';
-import { paramsSection, readParamsFile, runStage } from '@mlops-ts/stage-kit';
+import { paramsSection, readParamsFile, runStage, writeFileAtomic } from '@mlops-ts/stage-kit';
 import { CompareParamsSchema, openMlflowTracking, rankingCsv, rankMlflowRuns, registerChampion, RunFileSchema, TrackingParamsSchema, type RunFile } from '@mlops-ts/tracking';
 import { z } from 'zod';
 
@@ -14,13 +14,6 @@ const program = new Command('compare')
   .option('--models <dir>', 'folder of trained models', 'models')
   .option('--out <file>', 'ranking (JSON; a CSV is written beside it)', 'metrics/compare.json')
   .exitOverride();
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
 
 async function main(): Promise<void> {
   const args = program.parse().opts<{ params: string; models: string; out: string }>();
@@ -56,8 +49,8 @@ async function main(): Promise<void> {
       registered: { name: compare.registered_model, version: version.version, alias: compare.alias },
       ranking: ranked.map((r) => ({ rank: r.rank, model: r.model, run_id: r.runId, score: r.score, ...Object.fromEntries(metricKeys.map((k) => [k, r.metrics[k] ?? null])) })),
     };
-    await writeAtomic(args.out, JSON.stringify(summary, null, 2) + '\n');
-    await writeAtomic(args.out.replace(/\.json$/, '') + '.csv', rankingCsv(ranked, metricKeys));
+    await writeFileAtomic(args.out, JSON.stringify(summary, null, 2) + '\n');
+    await writeFileAtomic(args.out.replace(/\.json$/, '') + '.csv', rankingCsv(ranked, metricKeys));
   } finally {
     await opened.close();
   }

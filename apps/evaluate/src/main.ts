@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Stage evaluate@<model>: test-split metrics and plot data for models/<model>, added to the train stage's run.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadFeatureSplit } from '@mlops-ts/data-prep';
 import { mlflowConfigFromEnv } from '@mlops-ts/mlflow-client';
 import { evaluate, loadModelFolder, selectBackend } from '@mlops-ts/model-train';
-import { runStage } from '@mlops-ts/stage-kit';
+import { runStage, writeJsonAtomic } from '@mlops-ts/stage-kit';
 import { openMlflowTracking, RunFileSchema } from '@mlops-ts/tracking';
 
 const program = new Command('evaluate')
@@ -17,13 +17,6 @@ const program = new Command('evaluate')
   .option('--metrics <dir>', 'metrics folder', 'metrics/eval')
   .option('--plots <dir>', 'plots folder', 'plots')
   .exitOverride();
-
-async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-  await rename(tmp, file);
-}
 
 async function main(): Promise<void> {
   const args = program.parse().opts<{ model: string; models: string; features: string; metrics: string; plots: string }>();

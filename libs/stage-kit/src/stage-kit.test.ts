@@ -58,3 +58,14 @@ test('gitFacts reads HEAD in a repository and nothing outside one', async () => 
   expect((await gitFacts(repo)).dirty).toBe(true);
   expect(await gitFacts(tmpdir())).toEqual({});
 });
+
+test('atomic writes create parent folders, replace whole files and leave no temporary file', async () => {
+  const { writeFileAtomic, writeJsonAtomic } = await import('./index.js');
+  const { readdir, readFile } = await import('node:fs/promises');
+  const file = join(dir, 'out/deep/result.json');
+  await writeJsonAtomic(file, { a: 1 });
+  await writeJsonAtomic(file, { b: [2] });
+  expect(await readFile(file, 'utf8')).toBe('{\n  "b": [\n    2\n  ]\n}\n');
+  expect(await readdir(join(dir, 'out/deep'))).toEqual(['result.json']);
+  await expect(writeFileAtomic(join(file, 'under-a-file.txt'), 'x')).rejects.toThrow();
+});
