@@ -17,7 +17,7 @@ if [ -f apps/tracking-server/src/main.ts ] && [ -z "${MLFLOW_TRACKING_URI:-}" ];
   info="$(mktemp)"
   run_app apps/tracking-server/src/main.ts start --dir .mlflow --info "$info" &
   server_pid=$!
-  stop_server() { local rc=$?; kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; rm -f "$info"; exit "$rc"; }
+  stop_server() { local rc=$?; kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -f "$info"; exit "$rc"; }
   trap stop_server EXIT
   for _ in $(seq 1 120); do [ -s "$info" ] && break; kill -0 "$server_pid" 2>/dev/null || break; sleep 0.5; done
   [ -s "$info" ] || { log "the local MLflow server did not start"; exit 1; }
