@@ -56,7 +56,10 @@ async function dvcStatus(): Promise<Record<string, unknown>> {
 /** Per task of an `nx run` output: whether Nx took it from its cache. */
 function cacheHits(output: string): Record<string, boolean> {
   const hits: Record<string, boolean> = {};
-  for (const m of output.matchAll(/^> nx run pipeline:(dvc-\w+)(.*)$/gm)) hits[m[1] ?? ''] = /local cache|existing outputs match/.test(m[2] ?? '');
+  // Under an outer Nx run (FORCE_COLOR set), the inner Nx colours its lines: read them without the escapes.
+  // eslint-disable-next-line no-control-regex
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  for (const m of plain.matchAll(/^> nx run pipeline:(dvc-\w+)(.*)$/gm)) hits[m[1] ?? ''] = /local cache|existing outputs match/.test(m[2] ?? '');
   return hits;
 }
 
