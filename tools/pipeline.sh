@@ -11,11 +11,11 @@ log() { printf '[pipeline] %s\n' "$*" >&2; }
 
 bash tools/setup.sh
 export PATH="$root/.venv/bin:$PATH"
-run_app() { node --conditions=@mlops-ts/source --import tsx "$@"; }
 
-if [ -f apps/tracking-server/src/main.ts ] && [ -z "${MLFLOW_TRACKING_URI:-}" ]; then
+if [ -z "${MLFLOW_TRACKING_URI:-}" ]; then
   info="$(mktemp)"
-  run_app apps/tracking-server/src/main.ts start --dir .mlflow --info "$info" &
+  # node itself in the background (not a shell function), so $! is the process the exit trap stops
+  node --conditions=@mlops-ts/source --import tsx apps/tracking-server/src/main.ts start --dir .mlflow --info "$info" &
   server_pid=$!
   stop_server() { local rc=$?; kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -f "$info"; exit "$rc"; }
   trap stop_server EXIT

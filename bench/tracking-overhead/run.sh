@@ -12,7 +12,8 @@ work="$(mktemp -d)"
 app() { node --conditions=@mlops-ts/source --import tsx "$@"; }
 rows_per_s() { grep -o '[0-9]* rows/s on [a-z]*' "$1" | tail -1; }
 
-app apps/tracking-server/src/main.ts start --dir "$work/mlflow" --info "$work/uri" 2>"$work/server.log" &
+# node itself in the background (not a shell function), so $! is the process the exit trap stops
+node --conditions=@mlops-ts/source --import tsx apps/tracking-server/src/main.ts start --dir "$work/mlflow" --info "$work/uri" 2>"$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 120); do [ -s "$work/uri" ] && break; sleep 0.5; done
