@@ -86,3 +86,40 @@ describe('against a real MLflow server with basic auth', () => {
     expect(r.stderr + r.stdout).not.toContain(Buffer.from(`admin:${secret}`).toString('base64'));
   });
 });
+
+test('with tracking.offline_fallback a down server does not stop training: the run is kept on disk', async () => {
+  // Penguins features (three classes, missing values) through the data stages' own code.
+  const { parseDataPrepParams, runFeaturize, runPrepare } = await import('@mlops-ts/data-prep');
+  const penguins = {
+    ...baseParams,
+    data: {
+      path: join(root, 'node_modules/vega-datasets/data/penguins.json'),
+      rows: 0,
+      target: { column: 'Species' },
+      task: 'multiclass',
+      features: { numeric: ['Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length (mm)', 'Body Mass (g)'], categorical: ['Island', 'Sex'] },
+      na_values: ['.'],
+    },
+  };
+  const p = parseDataPrepParams(penguins);
+  await runPrepare({ data: p.data, prepare: p.prepare, outDir: join(dir, 'prepared') });
+  await runFeaturize({ data: p.data, featurize: p.featurize, split: p.split, inDir: join(dir, 'prepared'), outDir: join(dir, 'features') });
+
+  const port = await freePort();
+  const params = { ...penguins, train: { ...(baseParams['train'] as object), epochs: 2 }, tracking: { experiment: 'e', offline_fallback: true } };
+  const file = join(dir, 'fallback.yaml');
+  await writeFile(file, stringify(params));
+  const r = await execa('node', ['--conditions=@mlops-ts/source', '--import', tsx, main, '--params', file, '--features', join(dir, 'features'), '--model', 'logreg', '--out', join(dir, 'model')], {
+    cwd: dir,
+    reject: false,
+    env: { MLFLOW_TRACKING_URI: `http://127.0.0.1:${port}`, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' },
+  });
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(/offline_fallback is on/);
+  const run = JSON.parse(await readFile(join(dir, 'model/run.json'), 'utf8')) as { ref: Record<string, string> };
+  expect(run.ref).toEqual({});
+  const offline = JSON.parse(await readFile(join(dir, 'model/offline-run.json'), 'utf8')) as { params: Record<string, string>; metrics: { key: string; step: number }[]; status: string };
+  expect(offline.status).toBe('FINISHED');
+  expect(offline.params['model.type']).toBe('logreg');
+  expect(offline.metrics.filter((m) => m.key === 'valid_loss').map((m) => m.step)).toEqual([1, 2]);
+});
