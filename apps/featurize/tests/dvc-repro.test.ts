@@ -15,7 +15,11 @@ describe('dvc repro of the prepare and featurize stages', () => {
 
   beforeAll(async () => {
     repo = await mkdtemp(join(tmpdir(), 'stage-dvc-'));
-    for (const dir of ['apps/prepare/src', 'apps/featurize/src', 'libs/data-prep/src']) {
+    // The code the two stages depend on, as their dvc.yaml deps list it (no hand-kept copy of that list).
+    const pipeline = parse(await readFile(join(root, 'dvc.yaml'), 'utf8')) as { stages: Record<string, { deps?: string[] }> };
+    const codeDeps = new Set(['prepare', 'featurize'].flatMap((s) => pipeline.stages[s]?.deps ?? []).filter((d) => /^(apps|libs)\//.test(d)));
+    expect([...codeDeps]).toEqual(expect.arrayContaining(['apps/prepare/src', 'apps/featurize/src', 'libs/data-prep/src']));
+    for (const dir of codeDeps) {
       await cp(join(root, dir), join(repo, dir), { recursive: true });
     }
     await symlink(join(root, 'node_modules'), join(repo, 'node_modules'));
