@@ -762,6 +762,19 @@ export function toMetricIn(m: MetricPoint, now: number): MetricIn {
   };
 }
 
+/** The inverse of {@link toMetricIn}: a wire metric back to the client's point (for re-sending buffered points). */
+export function fromMetricIn(m: MetricIn): MetricPoint {
+  return {
+    key: m.key,
+    value: m.value,
+    step: m.step,
+    timestamp: m.timestamp,
+    ...(m.dataset_name !== undefined ? { datasetName: m.dataset_name } : {}),
+    ...(m.dataset_digest !== undefined ? { datasetDigest: m.dataset_digest } : {}),
+    ...(m.model_id !== undefined ? { modelId: m.model_id } : {}),
+  };
+}
+
 function stringifyParam(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v === null || v === undefined) return String(v);

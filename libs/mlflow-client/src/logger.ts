@@ -6,7 +6,7 @@
  */
 import { unlink } from 'node:fs/promises';
 import { validateMetric, validateParam, validateTag } from './batch.js';
-import { type MetricPoint, type MlflowClient, toMetricIn } from './client.js';
+import { fromMetricIn, type MetricPoint, type MlflowClient, toMetricIn } from './client.js';
 import { MlflowApiError, MlflowAuthError, MlflowConnectionError, MlflowError } from './errors.js';
 import type { KeyValue, MetricIn } from './rest.js';
 import { listSpillFiles, readSpillFile, REJECTED_SUFFIX, writeSpillFileSync } from './spill.js';
@@ -263,7 +263,7 @@ export class BufferedLogger {
    */
   private async deliver(batch: Pending): Promise<void> {
     try {
-      await this.o.client.logBatch(this.o.runId, { metrics: batch.metrics.map(fromIn), params: batch.params, tags: batch.tags }, { maxRetries: 0 });
+      await this.o.client.logBatch(this.o.runId, { metrics: batch.metrics.map(fromMetricIn), params: batch.params, tags: batch.tags }, { maxRetries: 0 });
     } catch (e) {
       if (!isPermanent(e)) throw e;
       const n = count(batch);
@@ -376,18 +376,6 @@ function halve(b: Pending): [Pending, Pending] {
     return p;
   };
   return [mk(items.slice(0, mid)), mk(items.slice(mid))];
-}
-
-function fromIn(m: MetricIn): MetricPoint {
-  return {
-    key: m.key,
-    value: m.value,
-    step: m.step,
-    timestamp: m.timestamp,
-    ...(m.dataset_name !== undefined ? { datasetName: m.dataset_name } : {}),
-    ...(m.dataset_digest !== undefined ? { datasetDigest: m.dataset_digest } : {}),
-    ...(m.model_id !== undefined ? { modelId: m.model_id } : {}),
-  };
 }
 
 

@@ -9,7 +9,7 @@ import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LOG_BATCH_LIMITS } from './batch.js';
-import type { MlflowClient } from './client.js';
+import { fromMetricIn, type MlflowClient } from './client.js';
 import { MlflowReplayError } from './errors.js';
 import { DoubleSchema, Int64Schema, toMlflowJson } from './json.js';
 import type { KeyValue, MetricIn } from './rest.js';
@@ -154,16 +154,4 @@ export async function replaySpill(opts: {
     result.files.push(file);
   }
   return result;
-}
-
-function fromMetricIn(m: MetricIn) {
-  return {
-    key: m.key,
-    value: m.value,
-    step: m.step,
-    timestamp: m.timestamp,
-    ...(m.dataset_name !== undefined ? { datasetName: m.dataset_name } : {}),
-    ...(m.dataset_digest !== undefined ? { datasetDigest: m.dataset_digest } : {}),
-    ...(m.model_id !== undefined ? { modelId: m.model_id } : {}),
-  };
 }
