@@ -99,8 +99,20 @@ export type DatePart = (typeof DATE_PARTS)[number];
 export const FeaturizeParamsSchema = z.strictObject({
   /** Categorical columns keep their `top_k` most frequent train values; the rest become "other". One-hot encoded. */
   top_k: z.number().int().min(1),
-  /** Parts extracted from each datetime column, as numeric features. */
-  date_parts: z.array(z.enum(DATE_PARTS)).min(1).default(['month', 'weekday', 'hour']),
+  /**
+   * Parts extracted from each datetime column, as numeric features. A column holding dates without a time of day
+   * (a Date column, or datetimes that are all at midnight) gets only the date parts: hour and minute are skipped for
+   * it (recorded in the feature metadata); a column left with no part at all is an error naming it.
+   */
+  date_parts: z
+    .array(z.enum(DATE_PARTS))
+    .min(1)
+    .default(['month', 'weekday', 'hour'])
+    .superRefine((parts, ctx) => {
+      parts.forEach((p, i) => {
+        if (parts.indexOf(p) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `"${p}" is listed twice` });
+      });
+    }),
   /** Scaling of numeric features and date parts: standard (z-score), minmax (to [0, 1]) or none. */
   scaling: z.enum(['standard', 'minmax', 'none']).default('standard'),
   /** How missing numeric values are filled (statistic of the train split). */
@@ -117,7 +129,13 @@ export const SplitParamsSchema = z
     seed: z.number().int().min(0),
     stratify: z.boolean().default(true),
   })
-  .refine((s) => Math.abs(s.train + s.valid + s.test - 1) < 1e-9, { message: 'train + valid + test must equal 1' });
+  .superRefine((s, ctx) => {
+    const sum = s.train + s.valid + s.test;
+    if (Math.abs(sum - 1) >= 1e-9) {
+      // Rounded so that 0.7 + 0.15 + 0.1 shows as 0.95, not 0.9499999999999999.
+      ctx.addIssue({ code: 'custom', path: [], message: `train + valid + test = ${Number(sum.toFixed(9))}, must be 1` });
+    }
+  });
 export type SplitParams = z.output<typeof SplitParamsSchema>;
 
 /**

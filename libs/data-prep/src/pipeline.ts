@@ -164,7 +164,12 @@ export async function runFeaturize(opts: FeaturizeStageOptions): Promise<Feature
     if (counts.train[i] === 0) throw new DataContentError(`class "${c}" has no rows in the train split; use more rows or a larger train fraction`);
   });
   log(`fitting encoders and scalers on ${parts.train.height} train rows`);
-  const featurizer = fitFeaturizer(parts.train, { data, featurize: opts.featurize });
+  const featurizer = fitFeaturizer(parts.train, { data, featurize: opts.featurize, file: dataFile });
+  for (const [column, enc] of Object.entries(featurizer.encoders)) {
+    if (enc.type === 'date_parts' && enc.skipped) {
+      log(`${column}: ${enc.skippedBecause ?? 'not applicable'}: featurize.date_parts ${enc.skipped.join(', ')} skipped for it (it gets ${enc.parts.join(', ')})`);
+    }
+  }
   if (featurizer.featureNames.includes(LABEL_COLUMN)) throw new DataContentError(`a feature is named "${LABEL_COLUMN}", the label column's name; rename it`);
   const meta: FeatureMeta = {
     task: data.task,
