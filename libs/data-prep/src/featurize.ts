@@ -37,6 +37,34 @@ export function applicableDateParts(requested: readonly DatePart[], hasTime: boo
   return { parts, skipped: requested.filter((p) => !parts.includes(p)) };
 }
 
+/**
+ * The date-parts problems a table's schema already shows, before any row is read: a `Date` column (dates without
+ * a time of day) in `data.features.datetime` for which `featurize.date_parts` asks only for time parts. (A
+ * `Datetime` column whose values are all at midnight is found when featurize fits on the rows.) `schema` maps
+ * columns to polars dtype names, as `readTableSchema` returns them.
+ */
+export function checkDateParts(
+  schema: Readonly<Record<string, string>>,
+  data: Pick<DataParams, 'features'>,
+  featurize: Pick<FeaturizeParams, 'date_parts'>,
+  file: string,
+): DatePartsError[] {
+  return data.features.datetime
+    .filter((column) => schema[column] === 'Date' && applicableDateParts(featurize.date_parts, false).parts.length === 0)
+    .map((column) => dateOnlyError(column, file, featurize.date_parts));
+}
+
+function dateOnlyError(column: string, file: string, requested: readonly DatePart[]): DatePartsError {
+  return new DatePartsError({
+    column,
+    file,
+    key: 'featurize.date_parts',
+    requested,
+    available: DATE_PARTS.filter((p) => !TIME_PARTS.includes(p)),
+    reason: 'holds dates without a time of day (no hour, no minute)',
+  });
+}
+
 function datePartExpr(column: string, part: DatePart): pl.Expr {
   const dt = pl.col(column).dt;
   switch (part) {
@@ -172,16 +200,7 @@ export function fitFeaturizer(train: pl.DataFrame, opts: FeaturizeOptions): Feat
   const requested = opts.featurize.date_parts;
   const dateParts = opts.data.features.datetime.map((column) => {
     const { parts, skipped } = applicableDateParts(requested, holdsTimeOfDay(train, column, opts.file ?? '<frame>'));
-    if (parts.length === 0) {
-      throw new DatePartsError({
-        column,
-        file: opts.file ?? '<frame>',
-        key: 'featurize.date_parts',
-        requested,
-        available: DATE_PARTS.filter((p) => !TIME_PARTS.includes(p)),
-        reason: 'holds dates without a time of day (no hour, no minute)',
-      });
-    }
+    if (parts.length === 0) throw dateOnlyError(column, opts.file ?? '<frame>', requested);
     return { column, parts, skipped };
   });
   const raw = rawNumeric(opts.data.features.numeric, dateParts);

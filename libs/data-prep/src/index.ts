@@ -12,6 +12,7 @@ export {
   featurizerExprs,
   fitScaler,
   applicableDateParts,
+  checkDateParts,
   TIME_PARTS,
   topK,
   MISSING_CATEGORY,

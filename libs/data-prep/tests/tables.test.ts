@@ -10,6 +10,7 @@ import {
   DatePartsError,
   EmptyTableError,
   FeatureMetaSchema,
+  checkDateParts,
   checkTableSchema,
   frameSchema,
   loadTable,
@@ -197,6 +198,17 @@ describe('readTableSchema', () => {
     ]);
     expect(problems[1]!.message).toBe(`${csv}: column "air_time" (numeric feature) is missing; columns are: y, x, day, at, midnight`);
     expect(checkTableSchema(readTableSchema(csv), params(csv, ['day', 'at'], ['month']).data, csv)).toEqual([]);
+  });
+
+  it('feeds checkDateParts: only time parts asked of a Date column is found from the schema alone', async () => {
+    const csv = await datesCsv('check-parts.csv');
+    const schema = readTableSchema(csv);
+    const onlyHour = params(csv, ['day', 'at', 'midnight'], ['hour', 'minute']);
+    const problems = checkDateParts(schema, onlyHour.data, onlyHour.featurize, csv);
+    expect(problems.map((e) => [e.column, e.key, e.code])).toEqual([['day', 'featurize.date_parts', 'ERR_DATA_PREP_DATE_PARTS']]);
+    expect(problems[0]!.message).toContain(`${csv}: column "day" holds dates without a time of day`);
+    const some = params(csv, ['day'], ['month', 'hour']);
+    expect(checkDateParts(schema, some.data, some.featurize, csv)).toEqual([]);
   });
 
   it('names a missing file and an unknown extension', async () => {
