@@ -49,6 +49,13 @@ describe('params schemas', () => {
     expect(issuesOf(() => parseParamsSection(DataParamsSchema, 'data', rule))).toEqual(['data.valid.nope']);
   });
 
+  it('lists every problem of a section at once: cross-field rules run even when another key is broken', () => {
+    const bad = { ...base.data, rows: -1, target: { column: 'a' }, features: { numeric: ['a', 'b', 'b'] }, clip: { zz: { max: 1 } } };
+    expect(issuesOf(() => parseParamsSection(DataParamsSchema, 'data', bad))).toEqual(['data.rows', 'data.features', 'data.features', 'data.clip.zz']);
+    const noTarget = { ...base.data, target: {}, features: { numeric: ['a', 'a'] } };
+    expect(() => parseParamsSection(DataParamsSchema, 'data', noTarget)).toThrow(/data\.target\.column: .*; data\.features: column "a" is listed twice/);
+  });
+
   it('ties positive_when to a binary task', () => {
     const multi = { ...base.data, task: 'multiclass' };
     expect(issuesOf(() => parseParamsSection(DataParamsSchema, 'data', multi))).toEqual(['data.task']);
