@@ -32,7 +32,12 @@ export interface DataQuality {
   rows: { source: number; in: number; out: number; dropped: number };
   dropped: Record<string, number>;
   clipped: Record<string, number>;
+  /** Nulls per used column in the sampled rows, every column listed (0 included). */
   nulls_in: Record<string, number>;
+  /**
+   * Nulls left after cleaning (featurize imputes them), only the columns that still have some: kept lean so that
+   * `dvc exp show` / `dvc metrics show` get no column of zeros per feature. A column absent here has none.
+   */
   nulls_out: Record<string, number>;
   class_counts: Record<string, number>;
   class_balance: Record<string, number>;
@@ -96,7 +101,7 @@ export async function runPrepare(opts: PrepareOptions): Promise<{ quality: DataQ
     dropped: cleaned.dropped,
     clipped: cleaned.clipped,
     nulls_in: nullCounts(selected),
-    nulls_out: nullCounts(df),
+    nulls_out: Object.fromEntries(Object.entries(nullCounts(df)).filter(([, n]) => n > 0)),
     class_counts: Object.fromEntries(classes.map((c, i) => [c, counts[i]!])),
     class_balance: Object.fromEntries(classes.map((c, i) => [c, df.height ? round(counts[i]! / df.height) : 0])),
   };
