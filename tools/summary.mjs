@@ -6,6 +6,7 @@
 //   node tools/summary.mjs [--dir <repository root>]
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import process from 'node:process';
 import { pathToFileURL } from 'node:url';
 
 /** Parsed JSON of a file, or undefined when it is missing or not JSON. */
