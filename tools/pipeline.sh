@@ -18,11 +18,11 @@ bash tools/setup.sh
 export PATH="$root/.venv/bin:$PATH"
 
 # Params and feature columns, before anything runs (DVC deletes a stage's outputs before running its command).
-if [ -f apps/check/src/main.ts ]; then
+if [ -f apps/check/src/main.ts ] && [ -n "$(node -p "require('./package.json').scripts?.check ?? ''")" ]; then
   log "npm run check"
   npm run -s check || { rc=$?; log "stopped before dvc repro: fix the problems above (no stage ran, every output is as it was)"; exit "$rc"; }
 else
-  log "npm run check is not available here (no apps/check/src/main.ts): each stage checks its own params when it runs"
+  log "npm run check is not available here (no apps/check/src/main.ts or no \"check\" script): each stage checks its own params when it runs"
 fi
 
 # The training backend notice, once for the whole run instead of once per stage.

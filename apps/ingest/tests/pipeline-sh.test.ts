@@ -96,3 +96,11 @@ test('a passing check lets dvc repro run; the notice is printed once and exporte
   // Not the full metrics table.
   expect(r.stdout).not.toMatch(/^Path\s+/m);
 }, 180_000);
+
+test('without the check app (a branch where it does not exist yet) the pipeline says so and goes on', async () => {
+  await rm(join(dir, 'apps/check'), { recursive: true });
+  const r = await pipeline();
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.stderr).toContain('[pipeline] npm run check is not available here');
+  expect(r.stdout).toContain('  1. m  0.7000  (accuracy 0.8000)');
+}, 180_000);
