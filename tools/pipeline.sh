@@ -3,6 +3,11 @@
 #   - DVC: the configured default remote (setup adds a local folder remote when none is configured)
 #   - MLflow: MLFLOW_TRACKING_URI if set, else a local `mlflow server` (SQLite + served artifacts in .mlflow/)
 #     started here for the duration of the run; its UI URL is printed
+#   - `npm run check` first: every stage's params and the feature columns against the raw table, all problems at
+#     once; bad params stop here, before `dvc repro` deletes any stage's previous outputs
+#   - the "tfjs-node is not installed" notice once per run (stages skip it: MLOPS_BACKEND_NOTICE_SHOWN=1)
+#   - ends with a short summary (tools/summary.mjs: data quality, ranking, baseline, champion); the full table is
+#     `dvc metrics show`
 # Extra arguments go to `dvc repro` (e.g. `npm run pipeline -- featurize` or `-- --force`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,6 +16,21 @@ log() { printf '[pipeline] %s\n' "$*" >&2; }
 
 bash tools/setup.sh
 export PATH="$root/.venv/bin:$PATH"
+
+# Params and feature columns, before anything runs (DVC deletes a stage's outputs before running its command).
+if [ -f apps/check/src/main.ts ] && [ -n "$(node -p "require('./package.json').scripts?.check ?? ''")" ]; then
+  log "npm run check"
+  npm run -s check || { rc=$?; log "stopped before dvc repro: fix the problems above (no stage ran, every output is as it was)"; exit "$rc"; }
+else
+  log "npm run check is not available here (no apps/check/src/main.ts or no \"check\" script): each stage checks its own params when it runs"
+fi
+
+# The training backend notice, once for the whole run instead of once per stage.
+if [ "${MLOPS_BACKEND_NOTICE_SHOWN:-}" != "1" ] &&
+  ! node -e "require.resolve('@tensorflow/tfjs-node', { paths: [process.argv[1]] })" "$root/libs/model-train" >/dev/null 2>&1; then
+  log "@tensorflow/tfjs-node is not installed: training uses the wasm backend (else cpu); npm install @tensorflow/tfjs-node for native TensorFlow"
+fi
+export MLOPS_BACKEND_NOTICE_SHOWN=1
 
 if [ -z "${MLFLOW_TRACKING_URI:-}" ]; then
   info="$(mktemp)"
@@ -35,4 +55,5 @@ if dvc remote default >/dev/null 2>&1; then
 fi
 log "dvc status"
 dvc status
-dvc metrics show
+log "summary (all metrics: dvc metrics show; experiments: dvc exp show --only-changed)"
+node tools/summary.mjs

@@ -48,12 +48,15 @@ const program = new Command('mlops-ingest')
       force: options.force ?? false,
       onProgress: log,
     });
+    // restoreTrackedData already said what happened to each file (and every warning) through onProgress:
+    // end with one summary line instead of repeating them.
+    const counts = new Map<string, number>();
     for (const r of results) {
-      const pushed = r.pushed === undefined ? '' : r.pushed ? ', pushed' : ', NOT pushed';
-      log(`${r.paths.join(', ')}: ${r.action}${pushed}`);
-      for (const w of r.warnings) log(`warning: ${w}`);
+      const key = r.pushed === false ? `${r.action} (not pushed)` : r.action;
+      counts.set(key, (counts.get(key) ?? 0) + r.paths.length);
     }
-    log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const summary = [...counts].map(([action, n]) => `${n} ${action}`).join(', ') || 'nothing to restore';
+    log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${summary}`);
   });
 
 try {

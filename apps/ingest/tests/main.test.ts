@@ -46,12 +46,19 @@ test('materializes missing data from the pinned package, pushes it, and is a no-
   const first = await ingest();
   expect(first.exitCode, first.stderr).toBe(0);
   expect(first.stderr).toContain('[ingest] data/raw/points.csv.dvc: the remote does not have it');
-  expect(first.stderr).toContain('[ingest] data/raw/points.csv: materialized, pushed');
+  expect(first.stderr).toContain("[ingest] data/raw/points.csv: pushed to remote 'local'");
+  expect(first.stderr).toMatch(/\[ingest\] done in [\d.]+ s: 1 materialized$/m);
+  // Each step of each file is said once (the summary does not repeat the per-file lines).
+  const lines = first.stderr.split('\n').filter(Boolean);
+  expect(lines.length).toBeGreaterThan(3);
+  expect(new Set(lines).size).toBe(lines.length);
   expect(await readFile(join(dir, 'data/raw/points.csv'), 'utf8')).toBe(content);
   expect((await readdir(remote, { recursive: true })).length).toBeGreaterThan(0);
   const second = await ingest('data/raw/points.csv.dvc');
   expect(second.exitCode, second.stderr).toBe(0);
-  expect(second.stderr).toContain('data/raw/points.csv: present');
+  const present = second.stderr.split('\n').filter((l) => l.includes('data/raw/points.csv: present'));
+  expect(present).toEqual(['[ingest] data/raw/points.csv: present, md5 matches data/raw/points.csv.dvc']);
+  expect(second.stderr).toMatch(/done in [\d.]+ s: 1 present$/m);
 });
 
 test('a package whose file differs from the pointer stops with exit code 1 and names the md5s', async () => {

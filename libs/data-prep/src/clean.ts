@@ -25,7 +25,7 @@ export interface CleanOptions {
 function requireNumeric(df: pl.DataFrame, column: string, key: string, file: string): void {
   const variant = (df.schema as Record<string, pl.DataType>)[column]?.variant ?? 'missing';
   if (!NUMERIC.has(variant)) {
-    throw new ColumnTypeError({ column, file, role: `${key} rule`, expected: 'a numeric type', actual: variant });
+    throw new ColumnTypeError({ column, file, role: `${key} rule`, expected: 'a numeric type', actual: variant, key: `${key}.${column}` });
   }
 }
 

@@ -1,7 +1,7 @@
 import pl from 'nodejs-polars';
-import { DataContentError } from './errors.js';
+import { ColumnTypeError, DataContentError, DatePartsError } from './errors.js';
 import type { Encoder, Scaler } from './meta.js';
-import type { DataParams, DatePart, FeaturizeParams } from './params.js';
+import { DATE_PARTS, type DataParams, type DatePart, type FeaturizeParams } from './params.js';
 import { compareStrings } from './target.js';
 
 /** The value nulls of a categorical column are read as; it competes for the top-K like any other value. */
@@ -21,6 +21,48 @@ export interface Featurizer {
 export interface FeaturizeOptions {
   data: Pick<DataParams, 'features'>;
   featurize: FeaturizeParams;
+  /** File the frame comes from, named in error messages. */
+  file?: string;
+}
+
+/** Date parts that need a time of day; a column holding dates without one has none of them. */
+export const TIME_PARTS: readonly DatePart[] = ['hour', 'minute'];
+
+/**
+ * The requested parts a datetime column can give: all of them when it holds a time of day, else only the date parts
+ * (`skipped` lists the time parts left out).
+ */
+export function applicableDateParts(requested: readonly DatePart[], hasTime: boolean): { parts: DatePart[]; skipped: DatePart[] } {
+  const parts = hasTime ? [...requested] : requested.filter((p) => !TIME_PARTS.includes(p));
+  return { parts, skipped: requested.filter((p) => !parts.includes(p)) };
+}
+
+/**
+ * The date-parts problems a table's schema already shows, before any row is read: a `Date` column (dates without
+ * a time of day) in `data.features.datetime` for which `featurize.date_parts` asks only for time parts. (A
+ * `Datetime` column whose values are all at midnight is found when featurize fits on the rows.) `schema` maps
+ * columns to polars dtype names, as `readTableSchema` returns them.
+ */
+export function checkDateParts(
+  schema: Readonly<Record<string, string>>,
+  data: Pick<DataParams, 'features'>,
+  featurize: Pick<FeaturizeParams, 'date_parts'>,
+  file: string,
+): DatePartsError[] {
+  return data.features.datetime
+    .filter((column) => schema[column] === 'Date' && applicableDateParts(featurize.date_parts, false).parts.length === 0)
+    .map((column) => dateOnlyError(column, file, featurize.date_parts));
+}
+
+function dateOnlyError(column: string, file: string, requested: readonly DatePart[]): DatePartsError {
+  return new DatePartsError({
+    column,
+    file,
+    key: 'featurize.date_parts',
+    requested,
+    available: DATE_PARTS.filter((p) => !TIME_PARTS.includes(p)),
+    reason: 'holds dates without a time of day (no hour, no minute)',
+  });
 }
 
 function datePartExpr(column: string, part: DatePart): pl.Expr {
@@ -45,16 +87,47 @@ function datePartExpr(column: string, part: DatePart): pl.Expr {
   }
 }
 
+/**
+ * Whether a datetime column of `df` holds a time of day: false for a Date column and for datetimes that are all at
+ * midnight (or all null), true as soon as one value has a non-zero hour, minute, second or sub-second part.
+ */
+function holdsTimeOfDay(df: pl.DataFrame, column: string, file: string): boolean {
+  const variant = (df.schema as Record<string, pl.DataType>)[column]?.variant;
+  if (variant === 'Date') return false;
+  if (variant !== 'Datetime') {
+    throw new ColumnTypeError({
+      column,
+      file,
+      role: 'datetime feature',
+      expected: 'Date or Datetime (featurize.date_parts takes date parts from it)',
+      actual: String(variant ?? 'missing'),
+      key: 'data.features.datetime',
+    });
+  }
+  const c = pl.col(column);
+  const withTime = c.dt.hour().neq(0).or(c.dt.minute().neq(0)).or(c.dt.second().neq(0)).or(c.dt.nanosecond().neq(0));
+  return Number(df.select(withTime.cast(pl.UInt32).sum().alias('t')).getColumn('t').get(0) ?? 0) > 0;
+}
+
 /** Numeric features before imputation and scaling: numeric columns, then the date parts of each datetime column. */
-function rawNumeric(opts: FeaturizeOptions): { name: string; expr: pl.Expr }[] {
-  const out = opts.data.features.numeric.map((c) => ({ name: c, expr: pl.col(c).cast(pl.Float64).alias(c) }));
-  for (const c of opts.data.features.datetime) {
-    for (const part of opts.featurize.date_parts) {
-      const name = `${c}_${part}`;
-      out.push({ name, expr: datePartExpr(c, part).cast(pl.Float64).alias(name) });
+function rawNumeric(numeric: readonly string[], dateParts: readonly { column: string; parts: readonly DatePart[] }[]): { name: string; expr: pl.Expr }[] {
+  const out = numeric.map((c) => ({ name: c, expr: pl.col(c).cast(pl.Float64).alias(c) }));
+  for (const { column, parts } of dateParts) {
+    for (const part of parts) {
+      const name = `${column}_${part}`;
+      out.push({ name, expr: datePartExpr(column, part).cast(pl.Float64).alias(name) });
     }
   }
   return out;
+}
+
+/** The date parts each datetime column got when the featurizer was fitted (from its encoders). */
+function fittedDateParts(featurizer: Featurizer, opts: FeaturizeOptions): { column: string; parts: DatePart[] }[] {
+  return opts.data.features.datetime.map((column) => {
+    const enc = featurizer.encoders[column];
+    if (!enc || enc.type !== 'date_parts') throw new DataContentError(`no fitted date parts for datetime column "${column}"`);
+    return { column, parts: enc.parts as DatePart[] };
+  });
 }
 
 function categoryExpr(column: string): pl.Expr {
@@ -123,7 +196,14 @@ export function fitFeaturizer(train: pl.DataFrame, opts: FeaturizeOptions): Feat
   const encoders: Record<string, Encoder> = {};
   const scalers: Record<string, Scaler> = {};
   const featureNames: string[] = [];
-  const raw = rawNumeric(opts);
+  // Which requested parts each datetime column can give, decided on the train split.
+  const requested = opts.featurize.date_parts;
+  const dateParts = opts.data.features.datetime.map((column) => {
+    const { parts, skipped } = applicableDateParts(requested, holdsTimeOfDay(train, column, opts.file ?? '<frame>'));
+    if (parts.length === 0) throw dateOnlyError(column, opts.file ?? '<frame>', requested);
+    return { column, parts, skipped };
+  });
+  const raw = rawNumeric(opts.data.features.numeric, dateParts);
   if (raw.length > 0) {
     const frame = train.select(...raw.map((r) => r.expr));
     for (const { name } of raw) {
@@ -135,8 +215,13 @@ export function fitFeaturizer(train: pl.DataFrame, opts: FeaturizeOptions): Feat
       featureNames.push(name);
     }
   }
-  for (const c of opts.data.features.datetime) {
-    encoders[c] = { type: 'date_parts', parts: [...opts.featurize.date_parts], features: opts.featurize.date_parts.map((p) => `${c}_${p}`) };
+  for (const { column, parts, skipped } of dateParts) {
+    encoders[column] = {
+      type: 'date_parts',
+      parts: [...parts],
+      features: parts.map((p) => `${column}_${p}`),
+      ...(skipped.length > 0 ? { skipped: [...skipped], skippedBecause: 'no time of day' } : {}),
+    };
   }
   for (const c of opts.data.features.categorical) {
     const vc = train.select(categoryExpr(c).alias('value')).getColumn('value').valueCounts();
@@ -158,7 +243,7 @@ export function fitFeaturizer(train: pl.DataFrame, opts: FeaturizeOptions): Feat
  */
 export function featurizerExprs(featurizer: Featurizer, opts: FeaturizeOptions): pl.Expr[] {
   const exprs = new Map<string, pl.Expr>();
-  for (const { name, expr } of rawNumeric(opts)) {
+  for (const { name, expr } of rawNumeric(opts.data.features.numeric, fittedDateParts(featurizer, opts))) {
     const s = featurizer.scalers[name];
     if (!s) throw new DataContentError(`no fitted scaler for feature "${name}"`);
     exprs.set(name, expr.fillNull(pl.lit(s.impute)).sub(pl.lit(s.center)).div(pl.lit(s.scale)).cast(pl.Float32).alias(name));

@@ -1,7 +1,7 @@
 export * from './errors.js';
 export * from './params.js';
-export { loadTable, resolveFormat, type TableFormat } from './load.js';
-export { validateSchema, selectColumns, usedColumns, type ColumnRole } from './schema.js';
+export { loadTable, readTableSchema, resolveFormat, type TableFormat, type TableSchema } from './load.js';
+export { validateSchema, checkTableSchema, frameSchema, selectColumns, usedColumns, ROLE_KEYS, type ColumnRole } from './schema.js';
 export { cleanTable, type CleanOptions, type CleanResult } from './clean.js';
 export { conditionExpr, describeCondition, resolveClasses, labelExpr, classCounts, checkClasses } from './target.js';
 export { createRng, sampleMask, shuffleInPlace } from './random.js';
@@ -11,6 +11,9 @@ export {
   applyFeaturizer,
   featurizerExprs,
   fitScaler,
+  applicableDateParts,
+  checkDateParts,
+  TIME_PARTS,
   topK,
   MISSING_CATEGORY,
   OTHER_CATEGORY,

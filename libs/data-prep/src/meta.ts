@@ -11,11 +11,17 @@ export const OneHotEncoderSchema = z.object({
   features: z.array(z.string()),
 });
 
-/** The numeric features taken from one datetime column. */
+/**
+ * The numeric features taken from one datetime column: the parts it got, in `featurize.date_parts` order. Requested
+ * parts it cannot give (hour and minute of a column holding dates without a time of day) are in `skipped`.
+ */
 export const DatePartsEncoderSchema = z.object({
   type: z.literal('date_parts'),
   parts: z.array(z.string()),
   features: z.array(z.string()),
+  skipped: z.array(z.string()).optional(),
+  /** Why the `skipped` parts were left out (e.g. `no time of day`). */
+  skippedBecause: z.string().optional(),
 });
 
 export const EncoderSchema = z.discriminatedUnion('type', [OneHotEncoderSchema, DatePartsEncoderSchema]);

@@ -1,5 +1,5 @@
 import { ParamsError } from './errors.js';
-import { DataParamsSchema, SplitParamsSchema, parseDataPrepParams, parseParamsSection } from './params.js';
+import { DataParamsSchema, FeaturizeParamsSchema, SplitParamsSchema, parseDataPrepParams, parseParamsSection } from './params.js';
 
 const base = {
   data: {
@@ -49,6 +49,13 @@ describe('params schemas', () => {
     expect(issuesOf(() => parseParamsSection(DataParamsSchema, 'data', rule))).toEqual(['data.valid.nope']);
   });
 
+  it('lists every problem of a section at once: cross-field rules run even when another key is broken', () => {
+    const bad = { ...base.data, rows: -1, target: { column: 'a' }, features: { numeric: ['a', 'b', 'b'] }, clip: { zz: { max: 1 } } };
+    expect(issuesOf(() => parseParamsSection(DataParamsSchema, 'data', bad))).toEqual(['data.rows', 'data.features', 'data.features', 'data.clip.zz']);
+    const noTarget = { ...base.data, target: {}, features: { numeric: ['a', 'a'] } };
+    expect(() => parseParamsSection(DataParamsSchema, 'data', noTarget)).toThrow(/data\.target\.column: .*; data\.features: column "a" is listed twice/);
+  });
+
   it('ties positive_when to a binary task', () => {
     const multi = { ...base.data, task: 'multiclass' };
     expect(issuesOf(() => parseParamsSection(DataParamsSchema, 'data', multi))).toEqual(['data.task']);
@@ -56,5 +63,19 @@ describe('params schemas', () => {
 
   it('requires split fractions that add up to 1', () => {
     expect(issuesOf(() => parseParamsSection(SplitParamsSchema, 'split', { train: 0.8, valid: 0.3, test: 0.1, seed: 1 }))).toEqual(['split']);
+    // The rule lives in the schema itself, so any caller of safeParse (stage-kit, npm run check) gets the sum.
+    const r = SplitParamsSchema.safeParse({ train: 0.7, valid: 0.15, test: 0.1, seed: 1 });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => i.message)).toEqual(['train + valid + test = 0.95, must be 1']);
+    expect(() => parseParamsSection(SplitParamsSchema, 'split', { train: 0.5, valid: 0.1, test: 0.1, seed: 1 }, 'params.yaml')).toThrow(
+      'params.yaml: invalid params: split: train + valid + test = 0.7, must be 1',
+    );
+    expect(SplitParamsSchema.safeParse({ train: 0.7, valid: 0.2, test: 0.1, seed: 1 }).success).toBe(true);
+  });
+
+  it('rejects a date part listed twice, naming its position', () => {
+    expect(issuesOf(() => parseParamsSection(FeaturizeParamsSchema, 'featurize', { top_k: 1, date_parts: ['month', 'hour', 'month'] }))).toEqual([
+      'featurize.date_parts.2',
+    ]);
   });
 });

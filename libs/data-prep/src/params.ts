@@ -53,32 +53,45 @@ export const DataParamsSchema = z
       )
       .default({}),
   })
-  .superRefine((d, ctx) => {
-    const all = [...d.features.numeric, ...d.features.categorical, ...d.features.datetime];
-    if (all.length === 0) ctx.addIssue({ code: 'custom', path: ['features'], message: 'list at least one feature column' });
-    const seen = new Set<string>();
-    for (const c of all) {
-      if (seen.has(c)) ctx.addIssue({ code: 'custom', path: ['features'], message: `column "${c}" is listed twice` });
-      seen.add(c);
-    }
-    if (seen.has(d.target.column)) {
-      ctx.addIssue({ code: 'custom', path: ['features'], message: `the target column "${d.target.column}" cannot be a feature` });
-    }
-    if (d.target.positive_when) {
-      if (d.task !== 'binary') ctx.addIssue({ code: 'custom', path: ['task'], message: 'target.positive_when makes a binary task' });
-      if (d.target.classes && d.target.classes.length !== 2) {
-        ctx.addIssue({ code: 'custom', path: ['target', 'classes'], message: 'with positive_when give exactly two names: [negative, positive]' });
+  // Cross-field rules. They also run when another key of the section is broken (`when`), so a check lists every
+  // problem at once; each rule reads only keys that parsed, through the guards below.
+  .superRefine(
+    (raw, ctx) => {
+      const d = raw as unknown as Record<string, unknown>;
+      const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+      const record = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+      const features = record(d['features']);
+      const target = record(d['target']);
+      const all = [...strings(features['numeric']), ...strings(features['categorical']), ...strings(features['datetime'])];
+      if (typeof d['features'] === 'object' && all.length === 0) ctx.addIssue({ code: 'custom', path: ['features'], message: 'list at least one feature column' });
+      const seen = new Set<string>();
+      for (const c of all) {
+        if (seen.has(c)) ctx.addIssue({ code: 'custom', path: ['features'], message: `column "${c}" is listed twice` });
+        seen.add(c);
       }
-    } else if (d.task === 'binary' && d.target.classes && d.target.classes.length !== 2) {
-      ctx.addIssue({ code: 'custom', path: ['target', 'classes'], message: 'a binary task has exactly two classes' });
-    }
-    const used = new Set([...all, d.target.column]);
-    for (const key of ['valid', 'clip'] as const) {
-      for (const c of Object.keys(d[key])) {
-        if (!used.has(c)) ctx.addIssue({ code: 'custom', path: [key, c], message: `column "${c}" is neither the target nor a feature` });
+      const column = typeof target['column'] === 'string' ? target['column'] : undefined;
+      if (column !== undefined && seen.has(column)) {
+        ctx.addIssue({ code: 'custom', path: ['features'], message: `the target column "${column}" cannot be a feature` });
       }
-    }
-  });
+      const classes = Array.isArray(target['classes']) ? target['classes'] : undefined;
+      if (target['positive_when'] !== undefined) {
+        if (d['task'] === 'multiclass') ctx.addIssue({ code: 'custom', path: ['task'], message: 'target.positive_when makes a binary task' });
+        if (classes && classes.length !== 2) {
+          ctx.addIssue({ code: 'custom', path: ['target', 'classes'], message: 'with positive_when give exactly two names: [negative, positive]' });
+        }
+      } else if (d['task'] === 'binary' && classes && classes.length !== 2) {
+        ctx.addIssue({ code: 'custom', path: ['target', 'classes'], message: 'a binary task has exactly two classes' });
+      }
+      if (column === undefined) return; // "neither the target nor a feature" needs the target
+      const used = new Set([...all, column]);
+      for (const key of ['valid', 'clip'] as const) {
+        for (const c of Object.keys(record(d[key]))) {
+          if (!used.has(c)) ctx.addIssue({ code: 'custom', path: [key, c], message: `column "${c}" is neither the target nor a feature` });
+        }
+      }
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
 export type DataParams = z.output<typeof DataParamsSchema>;
 
 /** `params.yaml` → `prepare`: table-agnostic cleaning policy. */
@@ -99,8 +112,20 @@ export type DatePart = (typeof DATE_PARTS)[number];
 export const FeaturizeParamsSchema = z.strictObject({
   /** Categorical columns keep their `top_k` most frequent train values; the rest become "other". One-hot encoded. */
   top_k: z.number().int().min(1),
-  /** Parts extracted from each datetime column, as numeric features. */
-  date_parts: z.array(z.enum(DATE_PARTS)).min(1).default(['month', 'weekday', 'hour']),
+  /**
+   * Parts extracted from each datetime column, as numeric features. A column holding dates without a time of day
+   * (a Date column, or datetimes that are all at midnight) gets only the date parts: hour and minute are skipped for
+   * it (recorded in the feature metadata); a column left with no part at all is an error naming it.
+   */
+  date_parts: z
+    .array(z.enum(DATE_PARTS))
+    .min(1)
+    .default(['month', 'weekday', 'hour'])
+    .superRefine((parts, ctx) => {
+      parts.forEach((p, i) => {
+        if (parts.indexOf(p) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `"${p}" is listed twice` });
+      });
+    }),
   /** Scaling of numeric features and date parts: standard (z-score), minmax (to [0, 1]) or none. */
   scaling: z.enum(['standard', 'minmax', 'none']).default('standard'),
   /** How missing numeric values are filled (statistic of the train split). */
@@ -117,7 +142,13 @@ export const SplitParamsSchema = z
     seed: z.number().int().min(0),
     stratify: z.boolean().default(true),
   })
-  .refine((s) => Math.abs(s.train + s.valid + s.test - 1) < 1e-9, { message: 'train + valid + test must equal 1' });
+  .superRefine((s, ctx) => {
+    const sum = s.train + s.valid + s.test;
+    if (Math.abs(sum - 1) >= 1e-9) {
+      // Rounded so that 0.7 + 0.15 + 0.1 shows as 0.95, not 0.9499999999999999.
+      ctx.addIssue({ code: 'custom', path: [], message: `train + valid + test = ${Number(sum.toFixed(9))}, must be 1` });
+    }
+  });
 export type SplitParams = z.output<typeof SplitParamsSchema>;
 
 /**

@@ -32,7 +32,12 @@ export interface DataQuality {
   rows: { source: number; in: number; out: number; dropped: number };
   dropped: Record<string, number>;
   clipped: Record<string, number>;
+  /** Nulls per used column in the sampled rows, every column listed (0 included). */
   nulls_in: Record<string, number>;
+  /**
+   * Nulls left after cleaning (featurize imputes them), only the columns that still have some: kept lean so that
+   * `dvc exp show` / `dvc metrics show` get no column of zeros per feature. A column absent here has none.
+   */
   nulls_out: Record<string, number>;
   class_counts: Record<string, number>;
   class_balance: Record<string, number>;
@@ -96,7 +101,7 @@ export async function runPrepare(opts: PrepareOptions): Promise<{ quality: DataQ
     dropped: cleaned.dropped,
     clipped: cleaned.clipped,
     nulls_in: nullCounts(selected),
-    nulls_out: nullCounts(df),
+    nulls_out: Object.fromEntries(Object.entries(nullCounts(df)).filter(([, n]) => n > 0)),
     class_counts: Object.fromEntries(classes.map((c, i) => [c, counts[i]!])),
     class_balance: Object.fromEntries(classes.map((c, i) => [c, df.height ? round(counts[i]! / df.height) : 0])),
   };
@@ -164,7 +169,12 @@ export async function runFeaturize(opts: FeaturizeStageOptions): Promise<Feature
     if (counts.train[i] === 0) throw new DataContentError(`class "${c}" has no rows in the train split; use more rows or a larger train fraction`);
   });
   log(`fitting encoders and scalers on ${parts.train.height} train rows`);
-  const featurizer = fitFeaturizer(parts.train, { data, featurize: opts.featurize });
+  const featurizer = fitFeaturizer(parts.train, { data, featurize: opts.featurize, file: dataFile });
+  for (const [column, enc] of Object.entries(featurizer.encoders)) {
+    if (enc.type === 'date_parts' && enc.skipped) {
+      log(`${column}: ${enc.skippedBecause ?? 'not applicable'}: featurize.date_parts ${enc.skipped.join(', ')} skipped for it (it gets ${enc.parts.join(', ')})`);
+    }
+  }
   if (featurizer.featureNames.includes(LABEL_COLUMN)) throw new DataContentError(`a feature is named "${LABEL_COLUMN}", the label column's name; rename it`);
   const meta: FeatureMeta = {
     task: data.task,

@@ -27,7 +27,7 @@ export function acceptsType(role: ColumnRole, variant: string, binarizedTarget: 
 const EXPECTED: Record<ColumnRole, string> = {
   numeric: 'a numeric type (integer or float)',
   categorical: 'a string, categorical, boolean or integer type',
-  datetime: 'Date, Datetime or a parsable string',
+  datetime: 'Date, Datetime or a parsable string (featurize.date_parts takes date parts from every data.features.datetime column)',
   target: '',
 };
 
@@ -41,28 +41,55 @@ export function usedColumns(data: DataParams): { column: string; role: ColumnRol
   ];
 }
 
+/** The params key that names a column of each role. */
+export const ROLE_KEYS: Record<ColumnRole, string> = {
+  target: 'data.target.column',
+  numeric: 'data.features.numeric',
+  categorical: 'data.features.categorical',
+  datetime: 'data.features.datetime',
+};
+
 /**
- * Checks that every column params name exists with a type fitting its role; the first problem throws
- * {@link MissingColumnError} or {@link ColumnTypeError} naming the column.
+ * Every problem of a table's schema against params, all at once: each used column that is missing
+ * ({@link MissingColumnError}) or whose dtype does not fit its role ({@link ColumnTypeError}); each error names the
+ * column, its role, the params key (`key`) and the file. `schema` maps column names to polars dtype names, as
+ * {@link readTableSchema} returns them.
  */
-export function validateSchema(df: pl.DataFrame, data: DataParams, file: string): void {
-  const schema = df.schema as Record<string, pl.DataType>;
+export function checkTableSchema(schema: Readonly<Record<string, string>>, data: DataParams, file: string): (MissingColumnError | ColumnTypeError)[] {
   const available = Object.keys(schema);
   const binarized = data.target.positive_when !== undefined;
+  const problems: (MissingColumnError | ColumnTypeError)[] = [];
   for (const { column, role } of usedColumns(data)) {
-    const dtype = schema[column];
+    const variant = Object.hasOwn(schema, column) ? schema[column] : undefined;
     const label = role === 'target' ? 'target' : `${role} feature`;
-    if (!dtype) throw new MissingColumnError({ column, file, role: label, available });
-    if (!acceptsType(role, dtype.variant, binarized)) {
+    const key = ROLE_KEYS[role];
+    if (variant === undefined) {
+      problems.push(new MissingColumnError({ column, file, role: label, available, key }));
+    } else if (!acceptsType(role, variant, binarized)) {
       const expected =
         role === 'target'
           ? binarized
             ? 'a numeric type (target.positive_when compares numbers)'
             : 'a string, categorical, boolean or integer type (a class label)'
           : EXPECTED[role];
-      throw new ColumnTypeError({ column, file, role: label, expected, actual: String(dtype.variant) });
+      problems.push(new ColumnTypeError({ column, file, role: label, expected, actual: variant, key }));
     }
   }
+  return problems;
+}
+
+/** Column name → polars dtype name of a DataFrame (the shape {@link checkTableSchema} takes). */
+export function frameSchema(df: pl.DataFrame): Record<string, string> {
+  return Object.fromEntries(Object.entries(df.schema as Record<string, pl.DataType>).map(([k, v]) => [k, String(v.variant)]));
+}
+
+/**
+ * Checks that every column params name exists with a type fitting its role; the first problem throws
+ * {@link MissingColumnError} or {@link ColumnTypeError} naming the column ({@link checkTableSchema} lists them all).
+ */
+export function validateSchema(df: pl.DataFrame, data: DataParams, file: string): void {
+  const [first] = checkTableSchema(frameSchema(df), data, file);
+  if (first) throw first;
 }
 
 /**
@@ -93,7 +120,7 @@ export function selectColumns(df: pl.DataFrame, data: DataParams, file: string):
     const naValues = new Set(data.na_values);
     const first = (bad.getColumn('raw').toArray() as string[]).find((v) => !naValues.has(v));
     if (first !== undefined) {
-      throw new ColumnTypeError({ column, file, role: 'datetime feature', expected: EXPECTED.datetime, actual: `String with unparsable value "${first}"` });
+      throw new ColumnTypeError({ column, file, role: 'datetime feature', expected: EXPECTED.datetime, actual: `String with unparsable value "${first}"`, key: ROLE_KEYS.datetime });
     }
   }
   return out;

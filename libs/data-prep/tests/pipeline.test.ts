@@ -108,6 +108,8 @@ describe('prepare + featurize on real tables', () => {
     const r = await run(p, 'penguins');
     expect(r.quality.nulls_in['Sex']).toBe(11);
     expect(r.quality.nulls_in['Body Mass (g)']).toBe(2);
+    // Only the columns that still hold nulls after cleaning (featurize imputes them); the rest are left out.
+    expect(r.quality.nulls_out).toEqual({ 'Beak Length (mm)': 2, 'Beak Depth (mm)': 2, 'Flipper Length (mm)': 2, 'Body Mass (g)': 2, Sex: 11 });
     expect(r.meta.classes).toEqual(['Adelie', 'Chinstrap', 'Gentoo']);
     const s = await loadFeatureSplit(r.features, 'valid');
     expect(new Set(s.y)).toEqual(new Set([0, 1, 2]));
