@@ -307,7 +307,7 @@ export class Transport {
       if (typeof j.error_code === 'string') errorCode = j.error_code;
       if (typeof j.message === 'string') message = j.message;
     } catch {
-      message = text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+      message = text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
     }
     return apiErrorFor(
       { errorCode, httpStatus: status, endpoint, serverMessage: redact(message, auth.secrets), server: this.server },
