@@ -69,7 +69,7 @@ test('an untrusted server certificate is refused with one clear typed error (not
 });
 
 test('MLFLOW_TRACKING_INSECURE_TLS=true skips verification; MLFLOW_TRACKING_SERVER_CERT_PATH verifies with that CA', async () => {
-  for (const over of [{ MLFLOW_TRACKING_INSECURE_TLS: 'true' }, { MLFLOW_TRACKING_SERVER_CERT_PATH: serverCert }]) {
+  for (const over of [{ MLFLOW_TRACKING_INSECURE_TLS: 'true' }, { MLFLOW_TRACKING_SERVER_CERT_PATH: serverCert }] as Record<string, string>[]) {
     const client = new MlflowClient(env(over));
     const name = `tls-${Object.keys(over)[0]}-${Date.now()}`;
     const id = await client.createExperiment(name);
