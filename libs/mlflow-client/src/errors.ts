@@ -187,6 +187,20 @@ export class MlflowReplayError extends MlflowError {
   }
 }
 
+/** The per-request credentials provider threw. The message names the server and the error's class, not its text. */
+export class MlflowCredentialsError extends MlflowError {
+  static override readonly brand: symbol = brandOf('MlflowCredentialsError');
+  override readonly code: string = 'ERR_MLFLOW_CREDENTIALS';
+  readonly server: string;
+  constructor(server: string, cause: unknown) {
+    super(
+      `The MLflow credentials provider failed for ${server}: ${cause instanceof Error ? cause.name : typeof cause} (its message is kept in \`cause\`, unprinted: it may hold a secret)`,
+      { cause },
+    );
+    this.server = server;
+  }
+}
+
 /** The TLS handshake with the tracking server failed (untrusted or mismatched certificate, bad client certificate). */
 export class MlflowTlsError extends MlflowError {
   static override readonly brand: symbol = brandOf('MlflowTlsError');
@@ -261,6 +275,7 @@ export const MlflowErrorCodes = {
   MlflowAuthError: 'ERR_MLFLOW_AUTH',
   MlflowConnectionError: 'ERR_MLFLOW_CONNECTION',
   MlflowTlsError: 'ERR_MLFLOW_TLS',
+  MlflowCredentialsError: 'ERR_MLFLOW_CREDENTIALS',
   MlflowResponseError: 'ERR_MLFLOW_RESPONSE',
   MlflowValidationError: 'ERR_MLFLOW_VALIDATION',
   MlflowServerError: 'ERR_MLFLOW_SERVER',

@@ -20,6 +20,7 @@ export {
   MlflowArtifactStoreError,
   MlflowAuthError,
   MlflowConnectionError,
+  MlflowCredentialsError,
   MlflowError,
   MlflowErrorCodes,
   MlflowInvalidRequestError,

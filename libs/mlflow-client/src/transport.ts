@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { Agent, interceptors, request, type Dispatcher, type RetryHandler } from 'undici';
 import { z } from 'zod';
 import { type CredentialsProvider, type MlflowConfig, redactedUri } from './config.js';
-import { apiErrorFor, MlflowConnectionError, MlflowError, MlflowResponseError, MlflowTlsError, MlflowValidationError, redact, truncate } from './errors.js';
+import { apiErrorFor, MlflowConnectionError, MlflowCredentialsError, MlflowResponseError, MlflowTlsError, MlflowValidationError, redact, truncate } from './errors.js';
 import { toMlflowJson } from './json.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -213,7 +213,7 @@ export class Transport {
     try {
       got = await this.provider();
     } catch (e) {
-      throw new MlflowError(`The MLflow credentials provider failed for ${this.server}: ${e instanceof Error ? e.name : typeof e}`, { cause: e });
+      throw new MlflowCredentialsError(this.server, e);
     }
     const r = CredentialsSchema.safeParse(got);
     if (!r.success) {

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inject } from 'vitest';
 import { inspect } from 'node:util';
-import { freePort, MlflowAuthError, MlflowApiError, MlflowClient, MlflowConnectionError, type MlflowCredentials } from '../src/index.js';
+import { freePort, MlflowAuthError, MlflowApiError, MlflowClient, MlflowConnectionError, MlflowCredentialsError, type MlflowCredentials } from '../src/index.js';
 
 const auth = inject('authServer');
 
@@ -157,7 +157,13 @@ describe('HTTP layer against a loopback server of our own', () => {
     const e2 = await bad.getExperiment('1').catch((e: unknown) => e);
     expect(e2).toMatchObject({ code: 'ERR_MLFLOW_VALIDATION', message: 'Invalid credentials provider result: expected { username, password }, { token } or undefined' });
     expect(everythingSaidAbout(e2)).not.toContain('tok-typo');
-    await Promise.all([c.close(), bad.close()]);
+    // A provider that throws: a typed error naming the server; the provider's own words stay in `cause`.
+    const throwing = new MlflowClient({ trackingUri: base, credentials: () => Promise.reject(new TypeError('vault said no')) });
+    const e3 = await throwing.getExperiment('1').catch((e: unknown) => e);
+    expect(e3).toBeInstanceOf(MlflowCredentialsError);
+    expect(e3).toMatchObject({ code: 'ERR_MLFLOW_CREDENTIALS', server: base, cause: expect.objectContaining({ message: 'vault said no' }) });
+    expect((e3 as Error).message).toBe(`The MLflow credentials provider failed for ${base}: TypeError (its message is kept in \`cause\`, unprinted: it may hold a secret)`);
+    await Promise.all([c.close(), bad.close(), throwing.close()]);
   });
 
   test('the retried statuses are configurable (here 503 only: a 500 is answered at once)', async () => {

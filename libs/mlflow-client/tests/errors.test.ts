@@ -16,6 +16,7 @@ function everyError(m: typeof Here): Record<keyof typeof MlflowErrorCodes, Error
     MlflowInvalidRequestError: new m.MlflowInvalidRequestError(api),
     MlflowAuthError: new m.MlflowAuthError({ ...api, httpStatus: 401, authKind: 'none' }),
     MlflowConnectionError: new m.MlflowConnectionError({ server: 'http://h', endpoint: 'GET /x', attempts: 1, reason: 'ECONNREFUSED' }),
+    MlflowCredentialsError: new m.MlflowCredentialsError('http://h', new Error('x')),
     MlflowTlsError: new m.MlflowTlsError({ server: 'https://h', endpoint: 'GET /x', tlsCode: 'CERT_HAS_EXPIRED', reason: '' }),
     MlflowResponseError: new m.MlflowResponseError({ server: 'http://h', endpoint: 'GET /x', problem: 'p' }),
     MlflowValidationError: new m.MlflowValidationError('f', 'p'),
@@ -39,7 +40,7 @@ test('every class has its stable code and name, and instanceof holds for a secon
   const Copy = (await import('../src/errors.ts?copy')) as typeof Here;
   expect(Copy.MlflowError).not.toBe(Here.MlflowError);
   const names = Object.keys(MlflowErrorCodes) as (keyof typeof MlflowErrorCodes)[];
-  expect(names).toHaveLength(14);
+  expect(names).toHaveLength(15);
   for (const [label, made] of [
     ['this copy', everyError(Here)],
     ['the other copy', everyError(Copy)],
