@@ -1,17 +1,23 @@
 /**
  * MlflowClient: the friendly layer over {@link ./rest.ts}. Camel-case options, paging loops, log-batch chunking,
- * system tags, artifact upload/download through the server's proxy, MLflow 3 logged models and the registry.
+ * system tags, artifact upload/download (through the server's proxy, or straight to S3 or a local folder, picked from
+ * the artifact URI's scheme), MLflow 3 logged models and the registry.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
+import mime from 'mime-types';
+import pLimit from 'p-limit';
 import type { Dispatcher } from 'undici';
-import { joinArtifactPath, proxyRootOf } from './artifacts.js';
+import { type ArtifactRepository, createS3Client, getArtifactRepository } from './artifact-repos.js';
+import { joinArtifactPath } from './artifacts.js';
 import { type LogBatchLimits, LOG_BATCH_LIMITS, splitLogBatch, validateMetric, validateParam, validateTag } from './batch.js';
 import { type MlflowConfig, type MlflowConfigInput, parseMlflowConfig } from './config.js';
-import { MlflowAlreadyExistsError, MlflowError, MlflowNotFoundError, MlflowValidationError } from './errors.js';
+import { MlflowAlreadyExistsError, MlflowModelVersionNotReadyError, MlflowNotFoundError, MlflowValidationError } from './errors.js';
 import * as rest from './rest.js';
 import type { CallOptions, KeyValue, MetricIn, ViewType } from './rest.js';
 import type { Experiment, FileInfo, LoggedModel, LoggedModelStatus, Metric, ModelVersion, RegisteredModel, Run, RunInfo, RunStatus } from './schemas.js';
@@ -102,12 +108,33 @@ export class MlflowClient {
   /** The low-level transport, for {@link rest} functions not wrapped here. */
   readonly transport: Transport;
   private readonly artifactRoots = new Map<string, string>();
+  private readonly repos = new Map<string, ArtifactRepository>();
   private readonly concurrency: number;
+  private s3: S3Client | undefined;
 
   constructor(config: MlflowConfigInput | MlflowConfig, options: ClientOptions = {}) {
     this.config = parseMlflowConfig(config);
     this.transport = new Transport(this.config, options, options.dispatcher);
     this.concurrency = Math.max(1, options.transferConcurrency ?? 4);
+  }
+
+  /**
+   * The artifact repository for an artifact URI (as the server reports it for a run or a logged model), chosen by
+   * scheme like MLflow's `get_artifact_repository`: `mlflow-artifacts:` through the server, `s3://` with the config's
+   * `s3` section, `file://` or a plain path on this machine.
+   */
+  artifactRepository(artifactUri: string): ArtifactRepository {
+    let repo = this.repos.get(artifactUri);
+    if (!repo) {
+      const s3 = this.config.s3;
+      repo = getArtifactRepository(artifactUri, {
+        transport: this.transport,
+        s3Client: () => (this.s3 ??= createS3Client(s3)),
+        s3Secrets: [s3?.secretAccessKey, s3?.sessionToken].filter((x): x is string => !!x),
+      });
+      this.repos.set(artifactUri, repo);
+    }
+    return repo;
   }
 
   /** Tracking URI without credentials. */
@@ -116,6 +143,8 @@ export class MlflowClient {
   }
 
   async close(): Promise<void> {
+    this.s3?.destroy();
+    this.s3 = undefined;
     await this.transport.close();
   }
 
@@ -398,31 +427,31 @@ export class MlflowClient {
   }
 
   // ------------------------------------------------------------------ artifacts
-  private async runArtifactRoot(runId: string): Promise<string> {
+  private async runRepo(runId: string): Promise<ArtifactRepository> {
     let uri = this.artifactRoots.get(runId);
     if (!uri) uri = (await this.getRun(runId)).info.artifact_uri;
-    return proxyRootOf(uri);
+    return this.artifactRepository(uri);
   }
 
   /** Upload one file as `<artifactPath>/<basename>` of the run. */
   async logArtifact(runId: string, localFile: string, artifactPath?: string): Promise<string> {
-    return this.uploadFileTo(await this.runArtifactRoot(runId), localFile, artifactPath);
+    return this.uploadFileTo(await this.runRepo(runId), localFile, artifactPath);
   }
 
   /** Upload a directory tree under `artifactPath` (default the artifact root), files in parallel. Returns the artifact paths. */
   async logArtifacts(runId: string, localDir: string, artifactPath?: string): Promise<string[]> {
-    return this.uploadDirTo(await this.runArtifactRoot(runId), localDir, artifactPath);
+    return this.uploadDirTo(await this.runRepo(runId), localDir, artifactPath);
   }
 
   /** Upload bytes or text as an artifact file at `artifactFile` (e.g. "reports/summary.json"). */
   async logArtifactContent(runId: string, content: Buffer | string, artifactFile: string): Promise<void> {
-    const root = await this.runArtifactRoot(runId);
-    await rest.uploadArtifact(this.transport, joinArtifactPath(root, artifactFile), Buffer.from(content), { contentType: guessContentType(artifactFile) });
+    const repo = await this.runRepo(runId);
+    await repo.uploadBytes(Buffer.from(content), joinArtifactPath(artifactFile), guessContentType(artifactFile));
   }
 
   /** List a run's artifacts under `path`; with `recursive`, every file below it (directories omitted). */
   async listArtifacts(runId: string, path?: string, opts: { recursive?: boolean } = {}): Promise<FileInfo[]> {
-    return this.listUnder(await this.runArtifactRoot(runId), path, opts.recursive ?? false);
+    return this.listUnder(await this.runRepo(runId), path, opts.recursive ?? false);
   }
 
   /**
@@ -430,73 +459,53 @@ export class MlflowClient {
    * temporary name and renamed, so no half-written file is left. Returns the local path of `path`.
    */
   async downloadArtifacts(runId: string, path: string, destDir: string): Promise<string> {
-    return this.downloadFrom(await this.runArtifactRoot(runId), path, destDir);
+    return this.downloadFrom(await this.runRepo(runId), path, destDir);
   }
 
   /** Read one artifact file into memory. */
   async readArtifact(runId: string, path: string): Promise<Buffer> {
-    const res = await rest.downloadArtifact(this.transport, joinArtifactPath(await this.runArtifactRoot(runId), path));
-    return Buffer.from(await res.body.arrayBuffer());
+    return (await this.runRepo(runId)).read(joinArtifactPath(path));
   }
 
-  private async uploadFileTo(root: string, localFile: string, artifactPath?: string): Promise<string> {
+  private async uploadFileTo(repo: ArtifactRepository, localFile: string, artifactPath?: string): Promise<string> {
     const st = await stat(localFile).catch(() => undefined);
     if (!st?.isFile()) throw new MlflowValidationError(`artifact file ${localFile}`, 'does not exist or is not a file');
     const rel = joinArtifactPath(artifactPath, basename(localFile));
-    await rest.uploadArtifact(this.transport, joinArtifactPath(root, rel), () => createReadStream(localFile), { contentType: guessContentType(localFile) });
+    await repo.uploadFile(localFile, rel, guessContentType(localFile));
     return rel;
   }
 
-  private async uploadDirTo(root: string, localDir: string, artifactPath?: string): Promise<string[]> {
+  private async uploadDirTo(repo: ArtifactRepository, localDir: string, artifactPath?: string): Promise<string[]> {
     const st = await stat(localDir).catch(() => undefined);
     if (!st?.isDirectory()) throw new MlflowValidationError(`artifact directory ${localDir}`, 'does not exist or is not a directory');
     const files = await walkFiles(localDir);
     const rels = files.map((f) => joinArtifactPath(artifactPath, relative(localDir, dirname(f)).split(sep).join('/')));
-    await runLimited(files.length, this.concurrency, (i) => this.uploadFileTo(root, files[i]!, rels[i]));
+    const limit = pLimit(this.concurrency);
+    await Promise.all(files.map((f, i) => limit(() => this.uploadFileTo(repo, f, rels[i]))));
     return files.map((f, i) => joinArtifactPath(rels[i], basename(f)));
   }
 
-  private async listUnder(root: string, path: string | undefined, recursive: boolean): Promise<FileInfo[]> {
-    const base = joinArtifactPath(path);
-    const r = await rest.proxyListArtifacts(this.transport, joinArtifactPath(root, base));
+  private async listUnder(repo: ArtifactRepository, path: string | undefined, recursive: boolean): Promise<FileInfo[]> {
     const out: FileInfo[] = [];
-    for (const f of r.files) {
-      const p = joinArtifactPath(base, f.path);
-      if (f.is_dir && recursive) out.push(...(await this.listUnder(root, p, true)));
-      else out.push({ ...f, path: p });
+    for (const f of await repo.list(joinArtifactPath(path))) {
+      if (f.is_dir && recursive) out.push(...(await this.listUnder(repo, f.path, true)));
+      else out.push(f);
     }
-    // Listing a file path answers with the file itself: treat it as "not a directory".
-    if (out.length === 1 && !out[0]!.is_dir && base && out[0]!.path === joinArtifactPath(base, basename(base))) return [];
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
-  private async downloadFrom(root: string, path: string, destDir: string): Promise<string> {
+  private async downloadFrom(repo: ArtifactRepository, path: string, destDir: string): Promise<string> {
     const rel = joinArtifactPath(path);
-    const listing = rel ? await this.listUnder(root, rel, true) : await this.listUnder(root, undefined, true);
+    const listing = await this.listUnder(repo, rel, true);
     if (listing.length === 0 && rel) {
-      // A single file (or nothing: the GET then fails with RESOURCE_DOES_NOT_EXIST).
+      // A single file (or nothing: the read then fails with MlflowNotFoundError).
       const local = join(destDir, ...rel.split('/'));
-      await this.downloadFile(joinArtifactPath(root, rel), local);
+      await repo.downloadFile(rel, local);
       return local;
     }
-    await runLimited(listing.length, this.concurrency, (i) => {
-      const f = listing[i]!;
-      return this.downloadFile(joinArtifactPath(root, f.path), join(destDir, ...f.path.split('/')));
-    });
+    const limit = pLimit(this.concurrency);
+    await Promise.all(listing.map((f) => limit(() => repo.downloadFile(f.path, join(destDir, ...f.path.split('/'))))));
     return rel ? join(destDir, ...rel.split('/')) : destDir;
-  }
-
-  private async downloadFile(proxyPath: string, local: string): Promise<void> {
-    await mkdir(dirname(local), { recursive: true });
-    const tmp = `${local}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const res = await rest.downloadArtifact(this.transport, proxyPath);
-    try {
-      await pipeline(res.body, createWriteStream(tmp));
-      await rename(tmp, local);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
   }
 
   // ------------------------------------------------------------------ logged models (MLflow 3)
@@ -533,15 +542,15 @@ export class MlflowClient {
   /** Upload a directory as the logged model's artifacts (model.json, weights, MLmodel…). */
   async logLoggedModelArtifacts(modelId: string, localDir: string, artifactPath?: string): Promise<string[]> {
     const m = await this.getLoggedModel(modelId);
-    return this.uploadDirTo(proxyRootOf(m.info.artifact_uri), localDir, artifactPath);
+    return this.uploadDirTo(this.artifactRepository(m.info.artifact_uri), localDir, artifactPath);
   }
   async listLoggedModelArtifacts(modelId: string, path?: string): Promise<FileInfo[]> {
     const m = await this.getLoggedModel(modelId);
-    return this.listUnder(proxyRootOf(m.info.artifact_uri), path, true);
+    return this.listUnder(this.artifactRepository(m.info.artifact_uri), path, true);
   }
   async downloadLoggedModelArtifacts(modelId: string, destDir: string, path = ''): Promise<string> {
     const m = await this.getLoggedModel(modelId);
-    return this.downloadFrom(proxyRootOf(m.info.artifact_uri), path, destDir);
+    return this.downloadFrom(this.artifactRepository(m.info.artifact_uri), path, destDir);
   }
   /** Record the model as an output of the run (what `mlflow.<flavor>.log_model` does). */
   async linkModelToRun(runId: string, modelId: string, step = 0): Promise<void> {
@@ -573,7 +582,7 @@ export class MlflowClient {
     const id = model.info.model_id;
     try {
       await this.linkModelToRun(opts.runId, id, opts.step ?? 0);
-      await this.uploadDirTo(proxyRootOf(model.info.artifact_uri), opts.dir);
+      await this.uploadDirTo(this.artifactRepository(model.info.artifact_uri), opts.dir);
     } catch (e) {
       await rest.finalizeLoggedModel(this.transport, id, 'LOGGED_MODEL_UPLOAD_FAILED').catch(() => undefined);
       throw e;
@@ -648,7 +657,12 @@ export class MlflowClient {
     return paginate((pageToken) => this.searchRegisteredModels({ ...opts, ...(pageToken ? { pageToken } : {}) }));
   }
 
-  /** Create a model version and wait (up to `awaitReadyMs`, default 60 s) until the server reports READY. */
+  /**
+   * Create a model version and wait until the registry reports it READY: polls with back-off (0.25 s growing to
+   * `maxPollMs`, default 5 s) until `awaitReadyMs` (default 300 s, as MLflow's `await_registration_for`). A version
+   * that fails to register, or is still pending at the deadline, is never returned: that throws
+   * {@link MlflowModelVersionNotReadyError} naming the model, the version and the status.
+   */
   async createModelVersion(opts: {
     name: string;
     source: string;
@@ -657,8 +671,11 @@ export class MlflowClient {
     tags?: Record<string, string>;
     description?: string;
     awaitReadyMs?: number;
+    maxPollMs?: number;
+    signal?: AbortSignal;
   }): Promise<ModelVersion> {
-    let mv = (
+    const started = Date.now();
+    const mv = (
       await rest.createModelVersion(this.transport, {
         name: opts.name,
         source: opts.source,
@@ -668,15 +685,36 @@ export class MlflowClient {
         ...(opts.description ? { description: opts.description } : {}),
       })
     ).model_version;
-    const deadline = Date.now() + (opts.awaitReadyMs ?? 60_000);
-    while (mv.status === 'PENDING_REGISTRATION' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
+    return this.waitForModelVersion(mv, {
+      deadline: started + (opts.awaitReadyMs ?? 300_000),
+      started,
+      maxPollMs: opts.maxPollMs ?? 5_000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  }
+
+  private async waitForModelVersion(
+    first: ModelVersion,
+    o: { deadline: number; started: number; maxPollMs: number; signal?: AbortSignal },
+  ): Promise<ModelVersion> {
+    let mv = first;
+    let pollMs = 250;
+    for (;;) {
+      const status = mv.status ?? 'READY';
+      if (status === 'READY') return mv;
+      if (status === 'FAILED_REGISTRATION' || Date.now() >= o.deadline) {
+        throw new MlflowModelVersionNotReadyError({
+          modelName: mv.name,
+          version: mv.version,
+          status,
+          statusMessage: mv.status_message ?? undefined,
+          waitedMs: Date.now() - o.started,
+        });
+      }
+      await sleep(Math.max(0, Math.min(pollMs, o.deadline - Date.now())), undefined, o.signal ? { signal: o.signal } : undefined);
+      pollMs = Math.min(o.maxPollMs, Math.round(pollMs * 1.6));
       mv = await this.getModelVersion(mv.name, mv.version);
     }
-    if (mv.status === 'FAILED_REGISTRATION') {
-      throw new MlflowError(`Model version ${mv.name}/${mv.version} failed to register: ${mv.status_message ?? 'no message'}`);
-    }
-    return mv;
   }
 
   /**
@@ -691,6 +729,8 @@ export class MlflowClient {
     tags?: Record<string, string>;
     description?: string;
     alias?: string;
+    /** How long to wait for the new version to be READY before the alias is set (default 300 s). */
+    awaitReadyMs?: number;
   }): Promise<ModelVersion> {
     if (!opts.modelId && !opts.source) throw new MlflowValidationError('registerModel', 'give modelId (a logged model) or source');
     await this.createRegisteredModel(opts.name, { ifExists: 'return' });
@@ -703,6 +743,7 @@ export class MlflowClient {
       ...(opts.modelId ? { modelId: opts.modelId } : {}),
       ...(opts.tags ? { tags: opts.tags } : {}),
       ...(opts.description ? { description: opts.description } : {}),
+      ...(opts.awaitReadyMs !== undefined ? { awaitReadyMs: opts.awaitReadyMs } : {}),
     });
     if (opts.alias) {
       await this.setRegisteredModelAlias(opts.name, opts.alias, mv.version);
@@ -813,31 +854,8 @@ async function walkFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-async function runLimited(n: number, limit: number, fn: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      await fn(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
-}
-
-const MIME: Record<string, string> = {
-  json: 'application/json',
-  txt: 'text/plain',
-  md: 'text/markdown',
-  html: 'text/html',
-  svg: 'image/svg+xml',
-  png: 'image/png',
-  csv: 'text/csv',
-  yaml: 'application/x-yaml',
-  yml: 'application/x-yaml',
-};
 function guessContentType(file: string): string {
-  const ext = file.split('.').pop()?.toLowerCase() ?? '';
-  return MIME[ext] ?? 'application/octet-stream';
+  return mime.lookup(file) || 'application/octet-stream';
 }
 
 /**

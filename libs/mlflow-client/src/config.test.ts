@@ -43,3 +43,24 @@ test('artifact URIs map to proxy paths', () => {
   expect(proxyRootOf('http://h:1/api/2.0/mlflow-artifacts/artifacts/1/m/artifacts')).toBe('1/m/artifacts');
   expect(() => proxyRootOf('s3://bucket/x')).toThrow(/--serve-artifacts/);
 });
+
+test('TLS and S3 settings come from MLflow\'s and AWS\'s variable names', () => {
+  const c = mlflowConfigFromEnv({
+    MLFLOW_TRACKING_URI: 'https://h',
+    MLFLOW_TRACKING_INSECURE_TLS: 'false',
+    MLFLOW_TRACKING_SERVER_CERT_PATH: '/etc/ca.pem',
+    MLFLOW_TRACKING_CLIENT_CERT_PATH: '/etc/client.pem',
+    MLFLOW_S3_ENDPOINT_URL: 'http://minio:9000',
+    AWS_ACCESS_KEY_ID: 'AKIA1',
+    AWS_SECRET_ACCESS_KEY: 'sekret',
+    AWS_DEFAULT_REGION: 'eu-west-1',
+    AWS_PROFILE: 'ml',
+  })!;
+  expect(c.tls).toEqual({ insecure: false, caCertPath: '/etc/ca.pem', clientCertPath: '/etc/client.pem' });
+  expect(c.s3).toEqual({ endpointUrl: 'http://minio:9000', region: 'eu-west-1', accessKeyId: 'AKIA1', secretAccessKey: 'sekret', profile: 'ml', ignoreTls: false });
+  expect(mlflowConfigFromEnv({ MLFLOW_TRACKING_URI: 'http://h' })).not.toHaveProperty('s3');
+  expect(() => mlflowConfigFromEnv({ MLFLOW_TRACKING_URI: 'http://h', MLFLOW_S3_IGNORE_TLS: 'maybe' })).toThrow(/MLFLOW_S3_IGNORE_TLS: expected true or false/);
+  expect(() => parseMlflowConfig({ trackingUri: 'http://h', s3: { accessKeyId: 'AKIA1' } })).toThrow(/s3.*accessKeyId and secretAccessKey together/);
+  expect(() => parseMlflowConfig({ trackingUri: 'http://h', token: 't', credentials: () => undefined })).toThrow(/credentials provider or username\/password\/token/);
+  expect(parseMlflowConfig({ trackingUri: 'http://h' }).retries.statusCodes).toEqual([408, 429, 500, 502, 503, 504]);
+});

@@ -1,18 +1,35 @@
 export { MlflowClient, SystemTags, dvcMd5, collect } from './client.js';
 export type { ClientOptions, CreateRunOptions, DatasetInput, MetricPoint, Page, SearchRunsOptions, SourceType } from './client.js';
-export { MlflowConfigSchema, RetryConfigSchema, TimeoutConfigSchema, mlflowConfigFromEnv, parseMlflowConfig, redactedUri } from './config.js';
-export type { MlflowConfig, MlflowConfigInput } from './config.js';
+export {
+  DEFAULT_RETRY_STATUS_CODES,
+  MlflowConfigSchema,
+  RetryConfigSchema,
+  S3ConfigSchema,
+  TimeoutConfigSchema,
+  TlsConfigSchema,
+  mlflowConfigFromEnv,
+  parseMlflowConfig,
+  redactedUri,
+} from './config.js';
+export type { CredentialsProvider, MlflowConfig, MlflowConfigInput, MlflowCredentials } from './config.js';
+export { getArtifactRepository, LocalArtifactRepository, ProxiedArtifactRepository, S3ArtifactRepository } from './artifact-repos.js';
+export type { ArtifactRepository } from './artifact-repos.js';
 export {
   MlflowAlreadyExistsError,
   MlflowApiError,
+  MlflowArtifactStoreError,
   MlflowAuthError,
   MlflowConnectionError,
+  MlflowCredentialsError,
   MlflowError,
+  MlflowErrorCodes,
   MlflowInvalidRequestError,
+  MlflowModelVersionNotReadyError,
   MlflowNotFoundError,
   MlflowReplayError,
   MlflowResponseError,
   MlflowServerError,
+  MlflowTlsError,
   MlflowValidationError,
 } from './errors.js';
 export type { MlflowErrorCode } from './errors.js';

@@ -152,7 +152,7 @@ export const uploadArtifact = async (
 export const proxyListArtifacts = (t: Transport, path: string, o?: CallOptions) =>
   t.json({ method: 'GET', path: ARTIFACTS, query: { path }, idempotent: true, schema: Responses.proxyListArtifacts, ...o });
 /** GET /mlflow-artifacts/artifacts/<path>: the file's bytes as a stream (caller must consume or dump it). */
-export const downloadArtifact = (t: Transport, path: string, o?: CallOptions): Promise<Dispatcher.ResponseData> =>
+export const downloadArtifact = (t: Transport, path: string, o?: CallOptions): Promise<Dispatcher.ResponseData<unknown>> =>
   t.raw({ method: 'GET', path: `${ARTIFACTS}/${encodePath(path)}`, idempotent: true, headers: { accept: '*/*' }, ...o });
 export const deleteArtifact = async (t: Transport, path: string, o?: CallOptions): Promise<void> => {
   const res = await t.raw({ method: 'DELETE', path: `${ARTIFACTS}/${encodePath(path)}`, idempotent: true, ...o });

@@ -1,9 +1,9 @@
+import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
-import type { z } from 'zod';
-import { type MlflowConfig, redactedUri } from './config.js';
-import { apiErrorFor, MlflowConnectionError, MlflowResponseError, redact, truncate } from './errors.js';
+import { Agent, interceptors, request, type Dispatcher, type RetryHandler } from 'undici';
+import { z } from 'zod';
+import { type CredentialsProvider, type MlflowConfig, redactedUri } from './config.js';
+import { apiErrorFor, MlflowConnectionError, MlflowCredentialsError, MlflowResponseError, MlflowTlsError, MlflowValidationError, redact, truncate } from './errors.js';
 import { toMlflowJson } from './json.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -27,7 +27,10 @@ export interface JsonRequestOptions<S extends z.ZodType> extends RequestOptions 
 }
 
 export interface RawRequestOptions extends RequestOptions {
-  /** A buffer, or a factory (called once per attempt) for a stream body. */
+  /**
+   * A buffer (resent as is on a retry), or a factory for a stream body. A stream is read once: a request with a
+   * stream body is retried only when nothing of it was sent yet (connection refused).
+   */
   body?: Buffer | string | (() => Readable);
   headers?: Record<string, string>;
 }
@@ -46,6 +49,8 @@ const CONNECTION_CODES = new Set([
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
@@ -53,35 +58,84 @@ const CONNECTION_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 /** Errors after which the request surely never reached the server: safe to resend even when not idempotent. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'UND_ERR_CONNECT_TIMEOUT']);
+/** OpenSSL / Node TLS failures: a configuration problem, never retried. */
+const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_OSSL/;
 
-function errorCode(err: unknown): string | undefined {
+function walkCodes(err: unknown, pick: (code: string, e: object) => boolean): { code: string; message: string } | undefined {
   let e: unknown = err;
-  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return code;
+    if (typeof code === 'string' && pick(code, e)) return { code, message: e instanceof Error ? e.message : '' };
     const errors = (e as { errors?: unknown[] }).errors;
     if (Array.isArray(errors) && errors.length > 0) {
-      const inner = errorCode(errors[0]);
+      const inner = walkCodes(errors[0], pick);
       if (inner) return inner;
     }
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
 }
+const connectionCode = (err: unknown) => walkCodes(err, (c) => CONNECTION_CODES.has(c))?.code;
+const tlsFailure = (err: unknown) => walkCodes(err, (c) => TLS_CODE.test(c));
+
+const CredentialsSchema = z.union([
+  z.object({ username: z.string().min(1), password: z.string() }).strict(),
+  z.object({ token: z.string().min(1) }).strict(),
+  z.undefined(),
+  z.null(),
+]);
+
+interface Auth {
+  header: string | undefined;
+  kind: 'basic' | 'bearer' | 'none';
+  secrets: string[];
+}
+
+function authOf(c: { username?: string | undefined; password?: string | undefined; token?: string | undefined } | null | undefined): Auth {
+  if (c?.token) return { header: `Bearer ${c.token}`, kind: 'bearer', secrets: [c.token] };
+  if (c?.username) {
+    const b64 = Buffer.from(`${c.username}:${c.password ?? ''}`).toString('base64');
+    return { header: `Basic ${b64}`, kind: 'basic', secrets: [c.password ?? '', b64].filter((s) => s !== '') };
+  }
+  return { header: undefined, kind: 'none', secrets: [] };
+}
+
+function readPem(file: string, key: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new MlflowValidationError(`MLflow config ${key} (${file})`, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+/** undici Agent `connect` options for the configured TLS (files read now, errors naming the file). */
+export function tlsConnectOptions(tls: MlflowConfig['tls']): { rejectUnauthorized?: boolean; ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  if (!tls) return {};
+  const out: { rejectUnauthorized?: boolean; ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  if (tls.insecure) out.rejectUnauthorized = false;
+  if (tls.caCertPath) out.ca = readPem(tls.caCertPath, 'tls.caCertPath');
+  if (tls.clientCertPath) {
+    out.cert = readPem(tls.clientCertPath, 'tls.clientCertPath');
+    // MLflow's MLFLOW_TRACKING_CLIENT_CERT_PATH may hold certificate and key in one PEM file.
+    out.key = tls.clientKeyPath ? readPem(tls.clientKeyPath, 'tls.clientKeyPath') : out.cert;
+  }
+  return out;
+}
 
 /**
- * The HTTP layer: one undici Agent per client, auth header, retries with exponential back-off and jitter,
+ * The HTTP layer: one undici Agent per client (TLS options from the config), undici's retry interceptor with this
+ * client's policy (see {@link RetryConfigSchema}), the auth header from fixed credentials or a per-request provider,
  * protobuf-JSON encoding, zod-checked responses, typed errors with redacted messages.
  */
 export class Transport {
   readonly baseUrl: string;
   readonly server: string;
   private readonly agent: Dispatcher;
+  private readonly dispatcher: Dispatcher;
   private readonly ownsAgent: boolean;
-  private readonly authHeader: string | undefined;
-  private readonly authKind: 'basic' | 'bearer' | 'none';
-  private readonly secrets: string[];
+  private readonly staticAuth: Auth;
+  private readonly provider: CredentialsProvider | undefined;
 
   constructor(
     private readonly config: MlflowConfig,
@@ -94,28 +148,22 @@ export class Transport {
     this.agent =
       dispatcher ??
       new Agent({
-        connect: { timeout: config.timeouts.connectMs },
+        connect: { timeout: config.timeouts.connectMs, ...tlsConnectOptions(config.tls) },
         headersTimeout: config.timeouts.requestMs,
         bodyTimeout: config.timeouts.requestMs,
         keepAliveTimeout: 4_000,
         connections: 16,
       });
-    if (config.token) {
-      this.authHeader = `Bearer ${config.token}`;
-      this.authKind = 'bearer';
-    } else if (config.username) {
-      this.authHeader = `Basic ${Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64')}`;
-      this.authKind = 'basic';
-    } else {
-      this.authKind = 'none';
-    }
-    this.secrets = [config.password, config.token, this.authHeader?.split(' ')[1]].filter((s): s is string => !!s);
+    // The policy is decided per request (see retryPolicy); the interceptor does the resending.
+    this.dispatcher = this.agent.compose(interceptors.retry({ throwOnError: false, maxRetries: config.retries.maxRetries }));
+    this.staticAuth = authOf(config);
+    this.provider = config.credentials;
   }
 
   /** JSON request, response validated with `schema`. */
   async json<S extends z.ZodType>(opts: JsonRequestOptions<S>): Promise<z.output<S>> {
     const body = opts.body === undefined ? undefined : toMlflowJson(opts.body);
-    const res = await this.send({
+    const { res, auth } = await this.send({
       ...opts,
       body,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -125,7 +173,7 @@ export class Transport {
     try {
       parsed = text.trim() === '' ? {} : JSON.parse(text);
     } catch {
-      throw new MlflowResponseError({ server: this.server, endpoint: `${opts.method} ${opts.path}`, problem: `not JSON: ${truncate(redact(text, this.secrets), 200)}` });
+      throw new MlflowResponseError({ server: this.server, endpoint: `${opts.method} ${opts.path}`, problem: `not JSON: ${truncate(redact(text, auth.secrets), 200)}` });
     }
     const r = opts.schema.safeParse(parsed);
     if (!r.success) {
@@ -139,8 +187,8 @@ export class Transport {
   }
 
   /** A request whose 2xx body is returned as a stream (artifact download) or ignored (upload). */
-  async raw(opts: RawRequestOptions): Promise<Dispatcher.ResponseData> {
-    return this.send(opts);
+  async raw(opts: RawRequestOptions): Promise<Dispatcher.ResponseData<unknown>> {
+    return (await this.send(opts)).res;
   }
 
   async close(): Promise<void> {
@@ -158,42 +206,100 @@ export class Transport {
     return `${this.baseUrl}${path}${s ? `?${s}` : ''}`;
   }
 
-  private async send(opts: RawRequestOptions): Promise<Dispatcher.ResponseData> {
-    const endpoint = `${opts.method} ${opts.path}`;
-    const maxRetries = opts.maxRetries ?? this.config.retries.maxRetries;
-    const url = this.url(opts.path, opts.query);
-    const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) };
-    if (this.authHeader) headers['authorization'] = this.authHeader;
-    for (let attempt = 1; ; attempt++) {
-      const body = typeof opts.body === 'function' ? opts.body() : opts.body;
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await request(url, { method: opts.method, headers, body, dispatcher: this.agent, signal: opts.signal });
-      } catch (err) {
-        if (body && typeof body === 'object' && 'destroy' in body) (body as Readable).destroy();
-        const code = errorCode(err);
-        if (!code || opts.signal?.aborted) throw err;
-        const reason = `${code}${err instanceof Error && err.message && !err.message.includes(code) ? ` (${redact(err.message, this.secrets)})` : ''}`;
-        const retryable = opts.idempotent || NOT_SENT_CODES.has(code);
-        if (retryable && attempt <= maxRetries) {
-          await this.backoff(endpoint, attempt, reason, undefined, opts.signal);
-          continue;
-        }
-        throw new MlflowConnectionError({ server: this.server, endpoint, attempts: attempt, reason }, err);
-      }
-      if (res.statusCode >= 200 && res.statusCode < 300) return res;
-      const text = await res.body.text().catch(() => '');
-      const retryableStatus = res.statusCode === 429 || res.statusCode >= 500;
-      if (retryableStatus && opts.idempotent && attempt <= maxRetries) {
-        const ra = Number(res.headers['retry-after']);
-        await this.backoff(endpoint, attempt, `HTTP ${res.statusCode}`, Number.isFinite(ra) ? ra * 1000 : undefined, opts.signal);
-        continue;
-      }
-      throw this.toApiError(res.statusCode, text, endpoint);
+  /** The credentials for one request: the fixed ones, or a fresh answer of the provider. */
+  private async auth(): Promise<Auth & { fromProvider: boolean }> {
+    if (!this.provider) return { ...this.staticAuth, fromProvider: false };
+    let got: unknown;
+    try {
+      got = await this.provider();
+    } catch (e) {
+      throw new MlflowCredentialsError(this.server, e);
     }
+    const r = CredentialsSchema.safeParse(got);
+    if (!r.success) {
+      throw new MlflowValidationError('credentials provider result', 'expected { username, password }, { token } or undefined');
+    }
+    return { ...authOf(r.data), fromProvider: true };
   }
 
-  private toApiError(status: number, text: string, endpoint: string) {
+  private async send(opts: RawRequestOptions): Promise<{ res: Dispatcher.ResponseData<unknown>; auth: Auth }> {
+    const endpoint = `${opts.method} ${opts.path}`;
+    const url = this.url(opts.path, opts.query);
+    const auth = await this.auth();
+    const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) };
+    if (auth.header) headers['authorization'] = auth.header;
+    const body = typeof opts.body === 'function' ? opts.body() : opts.body;
+    const state = { attempts: 1 };
+    const retryOptions = this.retryPolicy(opts, endpoint, auth.secrets, state);
+    let res: Dispatcher.ResponseData<unknown>;
+    try {
+      res = await request(url, {
+        method: opts.method,
+        headers,
+        body,
+        dispatcher: this.dispatcher,
+        signal: opts.signal,
+        // Read by undici's retry interceptor (per-request options override the interceptor's).
+        retryOptions,
+      } as Parameters<typeof request>[1]);
+    } catch (err) {
+      if (body && typeof body === 'object' && 'destroy' in body) (body as Readable).destroy();
+      if (opts.signal?.aborted) throw err;
+      const tls = tlsFailure(err);
+      if (tls) throw new MlflowTlsError({ server: this.server, endpoint, tlsCode: tls.code, reason: redact(tls.message, auth.secrets) }, err);
+      const code = connectionCode(err);
+      if (!code) throw err;
+      const message = err instanceof Error ? err.message : '';
+      const reason = `${code}${message && !message.includes(code) ? ` (${redact(message, auth.secrets)})` : ''}`;
+      throw new MlflowConnectionError({ server: this.server, endpoint, attempts: state.attempts, reason }, err);
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) return { res, auth };
+    const text = await res.body.text().catch(() => '');
+    throw this.toApiError(res.statusCode, text, endpoint, auth);
+  }
+
+  /**
+   * The retry decision for undici's RetryHandler: which failures are resent (statuses from the config for idempotent
+   * requests, lost connections for idempotent ones, refused connections for all), how long to wait (exponential
+   * back-off with jitter, at least the server's Retry-After), and the `onRetry` event.
+   */
+  private retryPolicy(opts: RawRequestOptions, endpoint: string, secrets: string[], state: { attempts: number }): RetryHandler.RetryOptions {
+    const { backoffMs, maxBackoffMs, statusCodes } = this.config.retries;
+    const maxRetries = opts.maxRetries ?? this.config.retries.maxRetries;
+    const retry: RetryHandler.RetryCallback = (err, { state: s }, cb) => {
+      const attempt = s.counter; // attempts made so far, this failed one included
+      state.attempts = attempt;
+      const status = (err as { statusCode?: unknown }).statusCode;
+      let retryable = false;
+      let reason = '';
+      let retryAfterMs: number | undefined;
+      if (typeof status === 'number') {
+        retryable = opts.idempotent && statusCodes.includes(status);
+        reason = `HTTP ${status}`;
+        const ra = (err as { headers?: Record<string, string | string[] | undefined> }).headers?.['retry-after'];
+        const secs = Number(Array.isArray(ra) ? ra[0] : ra);
+        if (Number.isFinite(secs) && secs > 0) retryAfterMs = secs * 1000;
+      } else {
+        const code = connectionCode(err);
+        if (code && !tlsFailure(err)) {
+          retryable = opts.idempotent || NOT_SENT_CODES.has(code);
+          const message = err.message && !err.message.includes(code) ? ` (${redact(err.message, secrets)})` : '';
+          reason = `${code}${message}`;
+        }
+      }
+      if (!retryable || attempt > maxRetries || opts.signal?.aborted) {
+        cb(err);
+        return;
+      }
+      const base = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
+      const delayMs = Math.round(Math.min(maxBackoffMs, Math.max(retryAfterMs ?? 0, base + Math.random() * base * 0.25)));
+      this.events.onRetry?.({ endpoint, attempt, delayMs, reason });
+      setTimeout(() => cb(null), delayMs);
+    };
+    return { retry, maxRetries, throwOnError: false };
+  }
+
+  private toApiError(status: number, text: string, endpoint: string, auth: Auth & { fromProvider: boolean }) {
     let errorCode = status === 404 ? 'ENDPOINT_NOT_FOUND' : status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'PERMISSION_DENIED' : 'UNPARSEABLE_HTTP_ERROR';
     let message = text;
     try {
@@ -201,16 +307,12 @@ export class Transport {
       if (typeof j.error_code === 'string') errorCode = j.error_code;
       if (typeof j.message === 'string') message = j.message;
     } catch {
-      message = text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+      message = text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
     }
-    return apiErrorFor({ errorCode, httpStatus: status, endpoint, serverMessage: redact(message, this.secrets), server: this.server }, this.authKind);
-  }
-
-  private async backoff(endpoint: string, attempt: number, reason: string, retryAfterMs: number | undefined, signal?: AbortSignal) {
-    const { backoffMs, maxBackoffMs } = this.config.retries;
-    const base = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
-    const delayMs = Math.round(Math.min(maxBackoffMs, Math.max(retryAfterMs ?? 0, base + Math.random() * base * 0.25)));
-    this.events.onRetry?.({ endpoint, attempt, delayMs, reason });
-    await sleep(delayMs, undefined, signal ? { signal } : undefined);
+    return apiErrorFor(
+      { errorCode, httpStatus: status, endpoint, serverMessage: redact(message, auth.secrets), server: this.server },
+      auth.kind,
+      auth.fromProvider,
+    );
   }
 }
