@@ -1,5 +1,5 @@
-import { ParamsError } from './errors.js';
-import { parseModelParams, parseModelsParams, parseTrainParams, resolveTrainParams } from './params.js';
+import { ParamsError } from '../src/errors.js';
+import { parseModelParams, parseModelsParams, parseTrainParams, resolveTrainParams } from '../src/params.js';
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -58,14 +58,17 @@ describe('model params', () => {
 describe('train params', () => {
   it('has defaults for every key', () => {
     expect(parseTrainParams(undefined)).toEqual({
-      batchSize: 256,
-      epochs: 20,
+      batchSize: 'auto',
+      epochs: 'auto',
+      minSteps: 2000,
+      maxEpochs: 200,
       learningRate: 0.001,
       optimizer: 'adam',
       earlyStopping: { patience: 5, minDelta: 0, restoreBestWeights: true },
       seed: 42,
       backend: 'auto',
       classWeight: 'none',
+      classWeightMaxRatio: 3,
     });
     expect(parseTrainParams({ earlyStopping: false }).earlyStopping).toBe(false);
   });
@@ -81,6 +84,38 @@ describe('train params', () => {
     expect(problemsOf(() => parseTrainParams({ learningRate: 0 }))).toEqual(['train.learningRate: must be > 0 (got 0)']);
   });
 
+  it('takes "auto" or a number for batchSize and epochs, and says which when given neither', () => {
+    expect(parseTrainParams({ batchSize: 'auto', epochs: 12 })).toMatchObject({ batchSize: 'auto', epochs: 12 });
+    expect(problemsOf(() => parseTrainParams({ batchSize: 'big', epochs: 2.5, minSteps: 0, classWeight: 'inverse', classWeightMaxRatio: 0.5 }))).toEqual([
+      'train.batchSize: must be "auto" or an integer from 1 to 1000000 (got "big")',
+      'train.epochs: must be an integer (got 2.5)',
+      'train.minSteps: must be >= 1 (got 0)',
+      'train.classWeight: must be one of "none", "balanced", "sqrt" (got "inverse")',
+      'train.classWeightMaxRatio: must be >= 1 (got 0.5)',
+    ]);
+    expect(problemsOf(() => parseTrainParams({ earlyStopping: true }))).toEqual([
+      'train.earlyStopping: must be false or a mapping of patience, minDelta, restoreBestWeights (got true)',
+    ]);
+  });
+
+  it('ParamsError names the params file when the caller gives it', () => {
+    let error: ParamsError | undefined;
+    try {
+      parseTrainParams({ epochs: 0 }, 'train', { file: 'params.yaml' });
+    } catch (e) {
+      error = e as ParamsError;
+    }
+    expect(error).toBeInstanceOf(ParamsError);
+    expect(error?.code).toBe('ERR_MODEL_TRAIN_PARAMS');
+    expect(error?.file).toBe('params.yaml');
+    expect(error?.message).toBe('invalid train params in params.yaml:\n  train.epochs: must be >= 1 (got 0)');
+    expect(() => parseModelsParams({ m: { type: 'mlp' } }, 'models', { file: 'conf/params.yaml' })).toThrow(
+      'invalid models params in conf/params.yaml:\n  models.m.layers: is required (a list)',
+    );
+    // without a file the message stays as it was
+    expect(() => parseTrainParams({ epochs: 0 })).toThrow(/^invalid train params:\n/);
+  });
+
   it('applies per-model overrides', () => {
     const base = parseTrainParams({ epochs: 10 });
     const model = parseModelParams({ type: 'logreg', train: { learningRate: 0.05, epochs: 3 } });
@@ -89,5 +124,19 @@ describe('train params', () => {
     expect(merged.epochs).toBe(3);
     expect(merged.batchSize).toBe(base.batchSize);
     expect(problemsOf(() => parseModelParams({ type: 'logreg', train: { epochs: -1 } }, 'models.lr'))).toEqual(['models.lr.train.epochs: must be >= 1 (got -1)']);
+  });
+
+  it('resolves auto batch size and epochs for the training rows', () => {
+    const base = parseTrainParams({});
+    const logreg = parseModelParams({ type: 'logreg' });
+    // penguins' ~240 train rows: small batches, enough epochs for minSteps (2000) steps
+    expect(resolveTrainParams(base, logreg, { rows: 240 })).toMatchObject({ batchSize: 16, epochs: 134 });
+    // the flights demo's 70,000 rows: batch 512, 137 steps per epoch
+    expect(resolveTrainParams(base, logreg, { rows: 70_000 })).toMatchObject({ batchSize: 512, epochs: 15 });
+    // a model's overrides still win, and explicit numbers are kept as they are
+    const fixed = parseModelParams({ type: 'logreg', train: { batchSize: 64, epochs: 3 } });
+    expect(resolveTrainParams(base, fixed, { rows: 240 })).toMatchObject({ batchSize: 64, epochs: 3 });
+    // without rows nothing is resolved (the shape the train stage logs as configured)
+    expect(resolveTrainParams(base, logreg)).toMatchObject({ batchSize: 'auto', epochs: 'auto' });
   });
 });
