@@ -37,7 +37,8 @@ describe('training learns', () => {
     expect(lines[1]).toBe('plan: batch 64, 8 epochs × 24 steps on 1500 rows, early stopping on valLoss (patience 5)');
     expect(result.plan).toMatchObject({ batchSize: 64, epochs: 8, stepsPerEpoch: 24, derived: { batchSize: false, epochs: false } });
     expect(lines.filter((l) => l.startsWith('epoch '))).toHaveLength(result.epochsRun);
-    expect(lines[2]).toMatch(/^epoch 1\/8 loss=\d\.\d{4} acc=\d\.\d{4} val_loss=\d\.\d{4} val_acc=\d\.\d{4} /);
+    expect(lines[2]).toBe('note: at most 192 optimizer steps (epochs 8 × 24 steps of 64 rows), fewer than minSteps 2000 (epochs: auto plans enough)');
+    expect(lines[3]).toMatch(/^epoch 1\/8 loss=\d\.\d{4} acc=\d\.\d{4} val_loss=\d\.\d{4} val_acc=\d\.\d{4} /);
     expect(result.backend).toBe('wasm');
     expect(result.history.at(-1)!.loss).toBeLessThan(result.history[0]!.loss);
     const ev = evaluate(model, valid, ['no', 'yes']);
