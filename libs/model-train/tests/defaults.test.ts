@@ -65,3 +65,28 @@ describe("params.yaml's models on small tables", () => {
     }
   });
 });
+
+describe('class weights cannot swamp the data', () => {
+  it("seattle-weather: scikit-learn's balanced weights predict snow many times over; capped ones stay near its share", async () => {
+    const table = seattleWeather();
+    const snow = table.classes.indexOf('snow');
+    const snowInTest = Array.from(table.test.y).filter((v) => v === snow).length;
+    const fit = async (classWeightMaxRatio: number) => {
+      const model = parseModelsParams({ logreg: { type: 'logreg', l2: 0.0001 } })['logreg']!;
+      const params = { ...trainSection, classWeight: 'balanced' as const, classWeightMaxRatio };
+      const { model: fitted, result } = await trainClassifier({ model, params, train: table.train, valid: table.valid, classes: table.classes, log: () => {} });
+      const ev = evaluate(fitted, table.test, table.classes);
+      fitted.dispose();
+      const predictedSnow = ev.confusionMatrix.matrix.reduce((sum, row) => sum + row[snow]!, 0);
+      return { accuracy: ev.accuracy, predictedSnow, weights: result.classWeights! };
+    };
+    const uncapped = await fit(1e6);
+    const capped = await fit(3);
+    // uncapped a snow row counts ~25 rain rows, capped 3
+    expect(uncapped.weights[snow]! / Math.min(...uncapped.weights)).toBeGreaterThan(20);
+    expect(capped.weights[snow]! / Math.min(...capped.weights)).toBeCloseTo(3, 4);
+    expect(uncapped.predictedSnow).toBeGreaterThanOrEqual(3 * snowInTest);
+    expect(capped.predictedSnow).toBeLessThanOrEqual(2 * snowInTest);
+    expect(capped.accuracy).toBeGreaterThan(uncapped.accuracy + 0.1);
+  });
+});
