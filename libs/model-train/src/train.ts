@@ -3,7 +3,7 @@ import { checkDataset, type Dataset } from './data.js';
 import { TrainingError } from './errors.js';
 import { logLoss } from './metrics.js';
 import { inputDimOf, numClassesOf } from './model.js';
-import type { EffectiveTrainParams, OptimizerName, TrainParams } from './params.js';
+import { parseTrainParams, type EffectiveTrainParams, type OptimizerName, type TrainParams } from './params.js';
 import { classWeights as computeClassWeights, planTraining, type TrainPlan } from './plan.js';
 import { predictProba } from './predict.js';
 import { deriveSeed, mulberry32, permutation } from './random.js';
@@ -99,7 +99,6 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-
 /** Penalty terms (L2) of the model's regularisers, summed. */
 function regularizationPenalty(model: tf.LayersModel): number {
   const losses = model.calculateLosses();
@@ -127,7 +126,9 @@ function validate(model: tf.LayersModel, valid: Dataset, k: number, penalty: num
  * watches the validation loss (the training loss without a validation split) and can restore the best weights.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { model, params, valid } = options;
+  const { model, valid } = options;
+  // validated here too: a hand-built params object (or one missing keys added since) gets the defaults or a ParamsError
+  const params = parseTrainParams(options.params, 'train');
   const log = options.log ?? ((line: string) => console.error(line));
   const k = numClassesOf(model);
   const cols = inputDimOf(model);

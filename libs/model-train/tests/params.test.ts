@@ -140,3 +140,21 @@ describe('train params', () => {
     expect(resolveTrainParams(base, logreg)).toMatchObject({ batchSize: 'auto', epochs: 'auto' });
   });
 });
+
+describe('train() validates the params it is given', () => {
+  it('fills keys a hand-built object lacks and rejects bad ones naming the key', async () => {
+    const { buildModel, selectBackend, train } = await import('../src/index.js');
+    const { separableBinary } = await import('./synthetic.js');
+    await selectBackend('wasm');
+    const model = buildModel(parseModelParams({ type: 'logreg' }), { inputDim: 3, classes: ['0', '1'], seed: 1 });
+    // e.g. params saved by an older version: no minSteps, maxEpochs, classWeightMaxRatio
+    const old = { batchSize: 16, epochs: 2, learningRate: 0.01, optimizer: 'adam', earlyStopping: false, seed: 1, backend: 'wasm', classWeight: 'balanced' };
+    const result = await train({ model, params: old as never, train: separableBinary(64, 3, 1), log: () => {} });
+    expect(result.epochsRun).toBe(2);
+    expect(result.classWeights!.every((w) => Number.isFinite(w) && w > 0)).toBe(true);
+    await expect(train({ model, params: { ...old, batchSize: 0 } as never, train: separableBinary(64, 3, 1), log: () => {} })).rejects.toThrow(
+      'invalid train params:\n  train.batchSize: must be >= 1 (got 0)',
+    );
+    model.dispose();
+  });
+});
