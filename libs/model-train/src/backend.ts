@@ -18,6 +18,12 @@ export interface BackendSelection {
 export interface SelectBackendOptions {
   /** Folder holding the `tfjs-backend-wasm*.wasm` files; default: the installed package's `dist/`. */
   wasmDir?: string;
+  /**
+   * Called with one line per backend `auto` passed over on its way to the one it chose (e.g. "backend tensorflow
+   * skipped: @tensorflow/tfjs-node is not installed; using wasm"). Without it nothing is printed; the reasons are
+   * in `BackendSelection.attempts` either way.
+   */
+  onBackendNotice?: (line: string) => void;
 }
 
 const AUTO_ORDER: BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -75,6 +81,7 @@ export async function selectBackend(
   for (const name of order) {
     try {
       await activate(name, options);
+      for (const a of attempts) options.onBackendNotice?.(`backend ${a.backend} skipped: ${a.reason}; using ${name}`);
       return { requested, backend: name, attempts };
     } catch (error) {
       attempts.push({ backend: name, reason: reasonOf(error) });

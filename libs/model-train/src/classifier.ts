@@ -2,21 +2,24 @@ import type * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendSelection, type SelectBackendOptions } from './backend.js';
 import type { Dataset } from './data.js';
 import { buildModel } from './model.js';
-import type { ModelParams, TrainParams } from './params.js';
+import type { EffectiveTrainParams, ModelParams, TrainParams } from './params.js';
 import { train, type EpochLog, type TrainResult } from './train.js';
 
 export interface TrainClassifierOptions {
   /** Model name (stored in model.json). */
   name?: string;
   model: ModelParams;
-  /** Already merged with the model's overrides (`resolveTrainParams`). */
-  params: TrainParams;
+  /** Already merged with the model's overrides (`resolveTrainParams`); `auto` batch size/epochs are resolved in `train`. */
+  params: TrainParams | EffectiveTrainParams;
   train: Dataset;
   valid?: Dataset;
   /** Class names, index = label. */
   classes: readonly string[];
   onEpochEnd?: (log: EpochLog) => void | Promise<void>;
+  /** Progress lines (the backend used, the training plan, one line per epoch). Default: console.error. */
   log?: (line: string) => void;
+  /** Skipped-backend notices (see `SelectBackendOptions.onBackendNotice`); none without it. */
+  onBackendNotice?: (line: string) => void;
   backendOptions?: SelectBackendOptions;
 }
 
@@ -29,9 +32,9 @@ export interface TrainedClassifier {
 /** Selects the backend `params.backend` asks for, builds the model from params (seeded) and trains it. */
 export async function trainClassifier(options: TrainClassifierOptions): Promise<TrainedClassifier> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const backend = await selectBackend(options.params.backend, options.backendOptions);
-  const skipped = backend.attempts.map((a) => `${a.backend} unavailable: ${a.reason}`).join('; ');
-  log(`backend: ${backend.backend}${skipped ? ` (${skipped})` : ''}`);
+  const onBackendNotice = options.onBackendNotice ?? options.backendOptions?.onBackendNotice;
+  const backend = await selectBackend(options.params.backend, { ...options.backendOptions, ...(onBackendNotice ? { onBackendNotice } : {}) });
+  log(`backend: ${backend.backend}`);
   const model = buildModel(options.model, {
     inputDim: options.train.cols,
     classes: options.classes,

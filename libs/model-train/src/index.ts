@@ -24,9 +24,13 @@ export {
 } from './folder.js';
 export * as metrics from './metrics.js';
 export { buildModel, inputDimOf, numClassesOf, type BuildModelOptions } from './model.js';
+export { autoBatchSize, classWeights, planTraining, type TrainPlan } from './plan.js';
 export {
   ACTIVATIONS,
+  AUTO_BATCH,
+  AUTO_MIN_EPOCHS,
   BACKENDS,
+  CLASS_WEIGHTS,
   formatParamsIssues,
   LogregParamsSchema,
   MlpParamsSchema,
@@ -41,12 +45,15 @@ export {
   TrainParamsSchema,
   type Activation,
   type BackendPreference,
+  type ClassWeightMode,
   type EarlyStoppingParams,
+  type EffectiveTrainParams,
   type LogregParams,
   type MlpParams,
   type ModelParams,
   type ModelParamsInput,
   type OptimizerName,
+  type ParamsSource,
   type TrainOverrides,
   type TrainParams,
   type TrainParamsInput,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ParamsError, type ParamsProblem } from './errors.js';
+import { planTraining } from './plan.js';
 
 /** Hidden-layer activations offered (names shared by TF.js and Keras). */
 export const ACTIVATIONS = ['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'swish', 'gelu'] as const;
@@ -19,35 +20,71 @@ const EarlyStoppingSchema = z.strictObject({
   restoreBestWeights: z.boolean().default(true),
 });
 
+/** `batchSize: auto`: ≈ rows / AUTO_BATCH.rowsPerBatch, rounded to a power of two and kept in [min, max]. */
+export const AUTO_BATCH = { rowsPerBatch: 128, min: 16, max: 512 } as const;
+/** `epochs: auto` never plans fewer passes than this (early stopping needs a curve to watch). */
+export const AUTO_MIN_EPOCHS = 5;
+export const CLASS_WEIGHTS = ['none', 'balanced', 'sqrt'] as const;
+export type ClassWeightMode = (typeof CLASS_WEIGHTS)[number];
+
+const MAX_BATCH = 1_000_000;
+const MAX_EPOCHS = 100_000;
+
 /** Training fields with no defaults: the shape shared by `TrainParamsSchema` and per-model overrides. */
 const trainFields = {
-  batchSize: z.int().min(1).max(1_000_000),
-  epochs: z.int().min(1).max(100_000),
+  /** Rows per optimizer step; `auto` derives it from the training rows (see `autoBatchSize`). */
+  batchSize: z.union([z.literal('auto'), z.int().min(1).max(MAX_BATCH)], {
+    error: `must be "auto" or an integer from 1 to ${MAX_BATCH}`,
+  }),
+  /**
+   * Passes over the training rows; `auto` plans enough for `minSteps` optimizer steps (at least AUTO_MIN_EPOCHS, at
+   * most `maxEpochs`) and leaves the stopping to early stopping.
+   */
+  epochs: z.union([z.literal('auto'), z.int().min(1).max(MAX_EPOCHS)], {
+    error: `must be "auto" or an integer from 1 to ${MAX_EPOCHS}`,
+  }),
+  /** With `epochs: auto`: the optimizer steps the planned epochs give at least (unless `maxEpochs` comes first). */
+  minSteps: z.int().min(1).max(100_000_000),
+  /** With `epochs: auto`: the most epochs planned. */
+  maxEpochs: z.int().min(1).max(MAX_EPOCHS),
   learningRate: z.number().gt(0).max(10),
   optimizer: z.enum(OPTIMIZERS),
   /** `false` disables early stopping. It monitors the validation loss (the training loss when no validation split is given). */
-  earlyStopping: z.union([z.literal(false), EarlyStoppingSchema]),
+  earlyStopping: z.union([z.literal(false), EarlyStoppingSchema], {
+    error: 'must be false or a mapping of patience, minDelta, restoreBestWeights',
+  }),
   /** Seeds weight initialisation, per-epoch shuffling and dropout masks. */
   seed: z.int().min(0).max(2 ** 31 - 1),
   backend: z.enum(BACKENDS),
-  /** `balanced` weights each row's loss by rows / (classes × rows of its class), as scikit-learn and Keras do. */
-  classWeight: z.enum(['none', 'balanced']),
+  /**
+   * Weights of each class's rows in the training loss (see `classWeights`): `none`; `balanced` = rows / (classes ×
+   * rows of the class), as scikit-learn; `sqrt` = the square root of that. Both capped by `classWeightMaxRatio`.
+   */
+  classWeight: z.enum(CLASS_WEIGHTS),
+  /** No class's row weighs more than this many times a row of the most frequent class. */
+  classWeightMaxRatio: z.number().min(1).max(1_000_000),
 };
 
 /** The `train` section: how a model is fitted. Every field has a default. */
 export const TrainParamsSchema = z.strictObject({
-  batchSize: trainFields.batchSize.default(256),
-  epochs: trainFields.epochs.default(20),
+  batchSize: trainFields.batchSize.default('auto'),
+  epochs: trainFields.epochs.default('auto'),
+  minSteps: trainFields.minSteps.default(2000),
+  maxEpochs: trainFields.maxEpochs.default(200),
   learningRate: trainFields.learningRate.default(0.001),
   optimizer: trainFields.optimizer.default('adam'),
   earlyStopping: trainFields.earlyStopping.prefault({}),
   seed: trainFields.seed.default(42),
   backend: trainFields.backend.default('auto'),
   classWeight: trainFields.classWeight.default('none'),
+  classWeightMaxRatio: trainFields.classWeightMaxRatio.default(3),
 });
 export type TrainParams = z.output<typeof TrainParamsSchema>;
 export type TrainParamsInput = z.input<typeof TrainParamsSchema>;
 export type EarlyStoppingParams = z.output<typeof EarlyStoppingSchema>;
+
+/** Train params with `batchSize` and `epochs` resolved to numbers for a given number of training rows. */
+export type EffectiveTrainParams = Omit<TrainParams, 'batchSize' | 'epochs'> & { batchSize: number; epochs: number };
 
 /** Per-model overrides of the `train` section (any subset of its keys). */
 export const TrainOverridesSchema = z.strictObject(trainFields).partial();
@@ -151,39 +188,67 @@ function issueMessage(issue: z.core.$ZodIssue, input: unknown): string {
  * (e.g. `models`), `input` the value that was validated (to quote what was given).
  */
 export function formatParamsIssues(error: z.ZodError, prefix = '', input?: unknown): ParamsProblem[] {
-  return error.issues.map((issue) => ({
+  return error.issues.flatMap(unwrapUnion).map((issue) => ({
     path: joinPath(prefix, issue.path),
     message: issueMessage(issue, input),
   }));
 }
 
-function parseWith<S extends z.ZodType>(schema: S, value: unknown, section: string): z.output<S> {
+/**
+ * A union whose value had the right type for exactly one option (e.g. `0` for `"auto" | integer >= 1`) reports that
+ * option's problems (`must be >= 1 (got 0)`); otherwise the union's own message stands.
+ */
+function unwrapUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || !Array.isArray(issue.errors) || issue.errors.length === 0) return [issue];
+  // `expected: int` on a number (2.5) is the right type with a bad value, not a mismatch
+  const typeMismatch = (i: z.core.$ZodIssue) =>
+    i.path.length === 0 && ((i.code === 'invalid_type' && i.expected !== 'int') || i.code === 'invalid_value');
+  const matching = issue.errors.filter((branch) => branch.length > 0 && !branch.every(typeMismatch));
+  if (matching.length !== 1) return [issue];
+  return matching[0]!.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as z.core.$ZodIssue).flatMap(unwrapUnion);
+}
+
+/** Where validated params came from, for error messages. */
+export interface ParamsSource {
+  /** The params file (e.g. `params.yaml`): `ParamsError` names it. */
+  file?: string;
+}
+
+function parseWith<S extends z.ZodType>(schema: S, value: unknown, section: string, source: ParamsSource): z.output<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw new ParamsError(section, formatParamsIssues(result.error, section, value));
+  if (!result.success) throw new ParamsError(section, formatParamsIssues(result.error, section, value), source);
   return result.data;
 }
 
-/** Validates a `models` section (name → params); throws `ParamsError` naming each bad key path. */
-export function parseModelsParams(value: unknown, section = 'models'): Record<string, ModelParams> {
-  return parseWith(ModelsParamsSchema, value, section);
+/** Validates a `models` section (name → params); throws `ParamsError` naming each bad key path (and the file, if given). */
+export function parseModelsParams(value: unknown, section = 'models', source: ParamsSource = {}): Record<string, ModelParams> {
+  return parseWith(ModelsParamsSchema, value, section, source);
 }
 
 /** Validates one model's params; `section` is its key path (e.g. `models.mlp_small`). */
-export function parseModelParams(value: unknown, section = 'model'): ModelParams {
-  return parseWith(ModelParamsSchema, value, section);
+export function parseModelParams(value: unknown, section = 'model', source: ParamsSource = {}): ModelParams {
+  return parseWith(ModelParamsSchema, value, section, source);
 }
 
 /** Validates a `train` section (missing keys take their defaults; `undefined` means all defaults). */
-export function parseTrainParams(value: unknown, section = 'train'): TrainParams {
-  return parseWith(TrainParamsSchema, value ?? {}, section);
+export function parseTrainParams(value: unknown, section = 'train', source: ParamsSource = {}): TrainParams {
+  return parseWith(TrainParamsSchema, value ?? {}, section, source);
 }
 
-/** The train params for one model: the `train` section with the model's own `train` overrides applied. */
-export function resolveTrainParams(base: TrainParams, model: ModelParams): TrainParams {
+/**
+ * The train params for one model: the `train` section with the model's own `train` overrides applied. Given the
+ * number of training rows, `batchSize` and `epochs` come back resolved (`auto` → the numbers `planTraining` derives),
+ * i.e. the effective values to log.
+ */
+export function resolveTrainParams(base: TrainParams, model: ModelParams): TrainParams;
+export function resolveTrainParams(base: TrainParams, model: ModelParams, data: { rows: number }): EffectiveTrainParams;
+export function resolveTrainParams(base: TrainParams, model: ModelParams, data?: { rows: number }): TrainParams | EffectiveTrainParams {
   const overrides = model.train ?? {};
   const merged: TrainParams = { ...base };
   for (const [key, value] of Object.entries(overrides)) {
     if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
   }
-  return merged;
+  if (!data) return merged;
+  const plan = planTraining(merged, data.rows);
+  return { ...merged, batchSize: plan.batchSize, epochs: plan.epochs };
 }

@@ -3,7 +3,8 @@ import { checkDataset, type Dataset } from './data.js';
 import { TrainingError } from './errors.js';
 import { logLoss } from './metrics.js';
 import { inputDimOf, numClassesOf } from './model.js';
-import type { OptimizerName, TrainParams } from './params.js';
+import { parseTrainParams, type EffectiveTrainParams, type OptimizerName, type TrainParams } from './params.js';
+import { classWeights as computeClassWeights, planTraining, type TrainPlan } from './plan.js';
 import { predictProba } from './predict.js';
 import { deriveSeed, mulberry32, permutation } from './random.js';
 
@@ -30,8 +31,11 @@ export interface TrainOptions {
   model: tf.LayersModel;
   train: Dataset;
   valid?: Dataset;
-  /** Everything but `backend` is used here (select the backend before: `selectBackend`). */
-  params: TrainParams;
+  /**
+   * Everything but `backend` is used here (select the backend before: `selectBackend`). `batchSize`/`epochs` may be
+   * `auto`: they are resolved for the training rows (`planTraining`) and reported in `TrainResult.plan`.
+   */
+  params: TrainParams | EffectiveTrainParams;
   /**
    * Called after each epoch. It is not awaited (training goes on); a promise it returns is awaited before `train`
    * resolves, and a failure is reported in `TrainResult.callbackErrors`, never thrown.
@@ -56,6 +60,10 @@ export interface TrainResult {
   rowsPerSecond: number;
   backend: string;
   callbackErrors: string[];
+  /** The effective batch size and epochs (resolved from `auto`), steps per epoch and any notes on them. */
+  plan: TrainPlan;
+  /** The class weights of the training loss (index = class), or `null` for `classWeight: none`. */
+  classWeights: number[] | null;
 }
 
 function makeOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
@@ -91,13 +99,6 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** rows / (K × rows of the class) per class; a class absent from the data gets weight 0. */
-export function balancedClassWeights(y: Int32Array, k: number): Float32Array {
-  const counts = new Array<number>(k).fill(0);
-  for (let i = 0; i < y.length; i++) counts[y[i]!]! += 1;
-  return Float32Array.from(counts, (c) => (c === 0 ? 0 : y.length / (k * c)));
-}
-
 /** Penalty terms (L2) of the model's regularisers, summed. */
 function regularizationPenalty(model: tf.LayersModel): number {
   const losses = model.calculateLosses();
@@ -125,7 +126,9 @@ function validate(model: tf.LayersModel, valid: Dataset, k: number, penalty: num
  * watches the validation loss (the training loss without a validation split) and can restore the best weights.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { model, params, valid } = options;
+  const { model, valid } = options;
+  // validated here too: a hand-built params object (or one missing keys added since) gets the defaults or a ParamsError
+  const params = parseTrainParams(options.params, 'train');
   const log = options.log ?? ((line: string) => console.error(line));
   const k = numClassesOf(model);
   const cols = inputDimOf(model);
@@ -133,7 +136,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   checkDataset('train', options.train, { cols, numClasses: k });
   if (valid) checkDataset('valid', valid, { cols, numClasses: k });
   const { x, y, rows } = options.train;
-  const { batchSize, epochs, seed } = params;
+  const plan = planTraining(params, rows);
+  const { batchSize, epochs } = plan;
+  const { seed } = params;
   const early = params.earlyStopping;
   const monitor: TrainResult['monitor'] = valid ? 'valLoss' : 'loss';
 
@@ -142,7 +147,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const dropoutLayers = model.layers.filter((l) => l.getClassName() === 'Dropout');
   const configuredSeeds = dropoutLayers.map((l) => (l as unknown as SeededLayer).seed);
   const shuffleRandom = mulberry32(deriveSeed(seed, 0x5eed));
-  const classWeights = params.classWeight === 'balanced' ? balancedClassWeights(y, k) : null;
+  const classWeights = computeClassWeights(y, k, params.classWeight, params.classWeightMaxRatio);
+  log(
+    `plan: batch ${batchSize}${plan.derived.batchSize ? ' (auto)' : ''}, ${plan.derived.epochs ? 'up to ' : ''}${epochs} epochs${plan.derived.epochs ? ' (auto)' : ''}` +
+      ` × ${plan.stepsPerEpoch} steps on ${rows} rows` +
+      (early === false ? ', no early stopping' : `, early stopping on ${monitor} (patience ${early.patience})`) +
+      (classWeights ? `, class weights ${Array.from(classWeights, (w) => w.toFixed(2)).join('/')}` : ''),
+  );
+  for (const note of plan.notes) log(`note: ${note}`);
 
   const history: EpochLog[] = [];
   const pending: Promise<void>[] = [];
@@ -302,5 +314,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     rowsPerSecond: (rows * history.length) / trainSeconds,
     backend: tf.getBackend(),
     callbackErrors,
+    plan,
+    classWeights: classWeights ? Array.from(classWeights) : null,
   };
 }

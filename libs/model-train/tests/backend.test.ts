@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import * as tf from '@tensorflow/tfjs';
-import { BackendUnavailableError, selectBackend } from '../src/index.js';
+import { BackendUnavailableError, parseModelParams, parseTrainParams, selectBackend, trainClassifier } from '../src/index.js';
+import { separableBinary } from './synthetic.js';
 
 function tfjsNodeInstalled(): boolean {
   try {
@@ -35,6 +36,49 @@ describe('selectBackend', () => {
     const error = await selectBackend('tensorflow').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendUnavailableError);
     expect((error as Error).message).toBe("TensorFlow.js backend 'tensorflow' is unavailable: tensorflow: @tensorflow/tfjs-node is not installed");
+  });
+
+  it.skipIf(tfjsNodeInstalled())('skipped backends are reported only through onBackendNotice', async () => {
+    const notices: string[] = [];
+    const auto = await selectBackend('auto', { onBackendNotice: (line) => notices.push(line) });
+    expect(auto.backend).toBe('wasm');
+    expect(notices).toEqual(['backend tensorflow skipped: @tensorflow/tfjs-node is not installed; using wasm']);
+    // an explicit backend passes nothing over: no notice
+    await selectBackend('wasm', { onBackendNotice: (line) => notices.push(line) });
+    expect(notices).toHaveLength(1);
+
+    const run = async (onBackendNotice?: (line: string) => void) => {
+      const logged: string[] = [];
+      const stderr: string[] = [];
+      const original = process.stderr.write.bind(process.stderr);
+      const originalError = console.error;
+      const originalWarn = console.warn;
+      process.stderr.write = ((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true)) as typeof process.stderr.write;
+      console.error = console.warn = (...args: unknown[]) => void stderr.push(args.join(' '));
+      try {
+        const { model } = await trainClassifier({
+          model: parseModelParams({ type: 'logreg' }),
+          params: parseTrainParams({ epochs: 1, batchSize: 32, backend: 'auto' }),
+          train: separableBinary(64, 3, 1),
+          classes: ['0', '1'],
+          log: (line) => logged.push(line),
+          ...(onBackendNotice ? { onBackendNotice } : {}),
+        });
+        model.dispose();
+      } finally {
+        process.stderr.write = original;
+        console.error = originalError;
+        console.warn = originalWarn;
+      }
+      return { logged, stderr };
+    };
+    const silent = await run();
+    expect(silent.logged[0]).toBe('backend: wasm');
+    expect([...silent.logged, ...silent.stderr].filter((l) => /tfjs-node|skipped/.test(l))).toEqual([]);
+    const told: string[] = [];
+    const heard = await run((line) => told.push(line));
+    expect(told).toEqual(['backend tensorflow skipped: @tensorflow/tfjs-node is not installed; using wasm']);
+    expect(heard.logged.filter((l) => /tfjs-node/.test(l))).toEqual([]);
   });
 
   it.skipIf(!tfjsNodeInstalled())('auto picks tfjs-node when it is installed', async () => {

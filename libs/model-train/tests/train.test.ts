@@ -33,9 +33,12 @@ describe('training learns', () => {
       classes: ['no', 'yes'],
       log: (line) => lines.push(line),
     });
-    expect(lines[0]).toMatch(/^backend: wasm/);
+    expect(lines[0]).toBe('backend: wasm');
+    expect(lines[1]).toBe('plan: batch 64, 8 epochs × 24 steps on 1500 rows, early stopping on valLoss (patience 5)');
+    expect(result.plan).toMatchObject({ batchSize: 64, epochs: 8, stepsPerEpoch: 24, derived: { batchSize: false, epochs: false } });
     expect(lines.filter((l) => l.startsWith('epoch '))).toHaveLength(result.epochsRun);
-    expect(lines[1]).toMatch(/^epoch 1\/8 loss=\d\.\d{4} acc=\d\.\d{4} val_loss=\d\.\d{4} val_acc=\d\.\d{4} /);
+    expect(lines[2]).toBe('note: at most 192 optimizer steps (epochs 8 × 24 steps of 64 rows), fewer than minSteps 2000 (epochs: auto plans enough)');
+    expect(lines[3]).toMatch(/^epoch 1\/8 loss=\d\.\d{4} acc=\d\.\d{4} val_loss=\d\.\d{4} val_acc=\d\.\d{4} /);
     expect(result.backend).toBe('wasm');
     expect(result.history.at(-1)!.loss).toBeLessThan(result.history[0]!.loss);
     const ev = evaluate(model, valid, ['no', 'yes']);
@@ -69,10 +72,10 @@ describe('class weights', () => {
     const positives = Array.from(trainSet.y).filter((v) => v === 1).length / trainSet.rows;
     expect(positives).toBeGreaterThan(0.05);
     expect(positives).toBeLessThan(0.2);
-    const recall = async (classWeight: 'none' | 'balanced') => {
+    const recall = async (classWeight: 'none' | 'balanced', classWeightMaxRatio = 1e6) => {
       const { model } = await trainClassifier({
         model: parseModelParams({ type: 'logreg' }),
-        params: parseTrainParams({ epochs: 6, batchSize: 32, learningRate: 0.02, classWeight, backend: 'wasm' }),
+        params: parseTrainParams({ epochs: 6, batchSize: 32, learningRate: 0.02, classWeight, classWeightMaxRatio, backend: 'wasm' }),
         train: trainSet,
         valid,
         classes: ['0', '1'],
@@ -86,6 +89,10 @@ describe('class weights', () => {
     const balanced = await recall('balanced');
     expect(balanced).toBeGreaterThan(plain + 0.2);
     expect(balanced).toBeGreaterThan(0.6);
+    // capped at 3× (the default ratio) the rare class still gains, by less
+    const capped = await recall('balanced', 3);
+    expect(capped).toBeGreaterThan(plain);
+    expect(capped).toBeLessThanOrEqual(balanced);
   });
 });
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { evaluatePredictions } from './evaluate.js';
+import { evaluatePredictions } from '../src/evaluate.js';
 import {
   accuracy,
   argmaxRows,
@@ -15,8 +15,8 @@ import {
   rocAuc,
   rocAucOvr,
   rocCurve,
-} from './metrics.js';
-import { mulberry32 } from './random.js';
+} from '../src/metrics.js';
+import { mulberry32 } from '../src/random.js';
 
 describe('metrics on hand-computed examples', () => {
   it('confusion matrix, accuracy, binary precision/recall/F1', () => {
