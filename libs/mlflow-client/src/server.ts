@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -89,7 +89,61 @@ async function healthy(uri: string): Promise<boolean> {
   }
 }
 
+/** Whether something accepts connections on host:port (a listen attempt that fails with EADDRINUSE). */
+async function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', (e: NodeJS.ErrnoException) => res(e.code === 'EADDRINUSE' || e.code === 'EACCES'));
+    srv.listen(port, host, () => srv.close(() => res(false)));
+  });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The server of this folder that is already running: `<dir>/server.json` names it, its process is alive and it
+ * answers `/health`. Undefined otherwise (a stale server.json is ignored).
+ */
+export async function findRunningLocalServer(dir: string): Promise<{ uri: string; port: number; pid: number } | undefined> {
+  let info: { uri?: unknown; port?: unknown; pid?: unknown };
+  try {
+    info = JSON.parse(await readFile(join(resolve(dir), 'server.json'), 'utf8')) as typeof info;
+  } catch {
+    return undefined;
+  }
+  if (typeof info.uri !== 'string' || typeof info.port !== 'number' || typeof info.pid !== 'number') return undefined;
+  if (!pidAlive(info.pid) || !(await healthy(info.uri))) return undefined;
+  return { uri: info.uri, port: info.port, pid: info.pid };
+}
+
+/**
+ * A server for `dir`: the one already running for that folder (reused: `reused` is true and `stop()` leaves it
+ * running), else a new one. A fixed `port` held by another process fails with one line naming the port.
+ */
+export async function ensureLocalMlflowServer(opts: LocalServerOptions): Promise<LocalMlflowServer & { reused: boolean }> {
+  const running = await findRunningLocalServer(opts.dir);
+  if (running && (opts.port === undefined || running.port === opts.port)) {
+    opts.log?.(`reusing the mlflow server of ${resolve(opts.dir)} at ${running.uri} (pid ${running.pid})`);
+    return { ...running, dir: resolve(opts.dir), logFile: join(resolve(opts.dir), 'server.log'), reused: true, stop: async () => undefined };
+  }
+  return { ...(await startLocalMlflowServer(opts)), reused: false };
+}
+
 export async function startLocalMlflowServer(opts: LocalServerOptions): Promise<LocalMlflowServer> {
+  const host = opts.host ?? '127.0.0.1';
+  if (opts.port !== undefined && (await portInUse(host, opts.port))) {
+    const running = await findRunningLocalServer(opts.dir);
+    const whose = running?.port === opts.port ? `the mlflow server of ${resolve(opts.dir)} (pid ${running.pid}) already serves it` : 'another process holds it';
+    throw new MlflowServerError(`port ${opts.port} on ${host} is in use: ${whose}`, '');
+  }
   try {
     return await startOnce(opts);
   } catch (e) {
@@ -183,7 +237,8 @@ async function startOnce(opts: LocalServerOptions): Promise<LocalMlflowServer> {
   };
 
   const deadline = Date.now() + (opts.startTimeoutMs ?? 120_000);
-  while (!(await healthy(uri))) {
+  // Healthy only counts while our own process is alive (another server on the same port must not pass for ours).
+  while (!(await healthy(uri)) || exited) {
     if (exited || !pid) {
       throw new MlflowServerError(
         `mlflow server (${bin}) exited before becoming healthy on ${uri}${spawnError ? `: ${spawnError.message}` : ''}`,
