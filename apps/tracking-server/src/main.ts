@@ -5,11 +5,16 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { ensureLocalMlflowServer, MlflowClient, mlflowConfigFromEnv, parseMlflowConfig, redactedUri, replaySpill, type MlflowConfig } from '@mlops-ts/mlflow-client';
+import { ensureLocalMlflowServer, findMlflowBin, MlflowClient, mlflowConfigFromEnv, parseMlflowConfig, redactedUri, replaySpill, type MlflowConfig } from '@mlops-ts/mlflow-client';
 import { runStage } from '@mlops-ts/stage-kit';
 import { importRecordedRun, MlflowTracker, readRecordedRun } from '@mlops-ts/tracking';
 
 const log = (line: string) => process.stderr.write(`[mlflow] ${line}\n`);
+/** The workspace's `.venv/bin/mlflow`: found from the current folder, else from this checkout. */
+const mlflowBin = (): string => {
+  const here = findMlflowBin(process.cwd());
+  return here === 'mlflow' ? findMlflowBin(import.meta.dirname) : here;
+};
 const program = new Command('mlflow').description('Local MLflow server, spill replay and offline-run import.').exitOverride();
 
 program
@@ -19,7 +24,7 @@ program
   .option('--port <port>', 'port (default: a free one)', (v) => Number.parseInt(v, 10))
   .option('--info <file>', 'write the tracking URI to this file once the server is ready')
   .action(async (opts: { dir: string; port?: number; info?: string }) => {
-    const server = await ensureLocalMlflowServer({ dir: resolve(opts.dir), ...(opts.port ? { port: opts.port } : {}), log });
+    const server = await ensureLocalMlflowServer({ dir: resolve(opts.dir), mlflowBin: mlflowBin(), ...(opts.port ? { port: opts.port } : {}), log });
     if (opts.info) await writeFile(opts.info, server.uri);
     if (server.reused) {
       log(`MLflow UI: ${server.uri}  (already running, pid ${server.pid}, data in ${server.dir})`);
@@ -44,7 +49,7 @@ async function connect(opts: { uri?: string; dir: string }): Promise<{ config: M
   if (!existsSync(join(dir, 'mlflow.db'))) {
     throw new Error(`no tracking server: set MLFLOW_TRACKING_URI or pass --uri (no embedded server data in ${opts.dir} either)`);
   }
-  const server = await ensureLocalMlflowServer({ dir, log });
+  const server = await ensureLocalMlflowServer({ dir, mlflowBin: mlflowBin(), log });
   return { config: parseMlflowConfig({ trackingUri: server.uri }), stop: () => server.stop() };
 }
 

@@ -239,7 +239,7 @@ class MlflowRun implements TrackerRun {
       ...(result.spilledPoints > 0 ? [`${result.spilledPoints} metric/param/tag points`] : []),
       ...describeOps(this.spill.operations),
     ].join(', ');
-    const pending = `MLflow run ${this.runId} is incomplete on the server: ${waiting} wait in ${displayPath(this.options.spillDir)}; deliver them with: ${this.replayCommand()}`;
+    const pending = `MLflow run ${this.runId} is incomplete on the server (${waiting} kept in ${displayPath(this.options.spillDir)}); deliver with: ${this.replayCommand()}`;
     this.options.log?.(pending);
     return { tracker: MLFLOW, delivered: false, pending };
   }
