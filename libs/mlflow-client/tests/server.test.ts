@@ -39,7 +39,9 @@ test('a stale server.json (its process gone) is no running server; a port held b
   const d = join(dir, 'stale');
   await mkdir(d, { recursive: true });
   // A pid that surely is not alive: a child that has exited.
-  const { pid } = await execa('true');
+  const child = execa('true');
+  await child;
+  const pid = child.pid!;
   await writeFile(join(d, 'server.json'), JSON.stringify({ uri: 'http://127.0.0.1:9', port: 9, pid }));
   expect(await findRunningLocalServer(d)).toBeUndefined();
   await writeFile(join(d, 'server.json'), 'not json');

@@ -240,7 +240,7 @@ test('a run kept offline (offline-run.json) is imported as a new MLflow run with
   const err = await readRecordedRun(broken).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(RecordedRunError);
   expect((err as Error).message).toMatch(new RegExp(`^${broken.replaceAll('/', '\\/')}: not a recorded run: options.experiment`));
-  const copy = (await import('../src/mlflow-import.ts?copy' as string)) as typeof import('../src/mlflow-import.js');
+  const copy = (await import('../src/mlflow-import.ts?copy' as string)) as { RecordedRunError: typeof RecordedRunError };
   expect(err).toBeInstanceOf(copy.RecordedRunError);
   expect((err as RecordedRunError).code).toBe('ERR_TRACKING_RECORDED_RUN');
 }, 180_000);
