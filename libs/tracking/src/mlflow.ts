@@ -46,8 +46,19 @@ export interface MlflowTrackerOptions {
 /** MLflow behind the tracking port: runs in experiments, metrics through a `BufferedLogger`, models as MLflow 3 logged models. */
 export class MlflowTracker implements Tracker {
   readonly name = MLFLOW;
+  /** Runs started or resumed by this tracker and not ended yet. */
+  private readonly open = new Set<MlflowRun>();
 
   constructor(private readonly options: MlflowTrackerOptions) {}
+
+  /**
+   * Synchronously write the metric buffers of every open run to spill files: for the app's SIGINT/SIGTERM handler
+   * (the library installs none). Returns the number of runs flushed.
+   */
+  flushToSpill(): number {
+    for (const run of this.open) run.flushToSpill();
+    return this.open.size;
+  }
 
   async startRun(options: StartRunOptions): Promise<TrackerRun> {
     const o = StartRunOptionsSchema.parse(options);
@@ -81,7 +92,9 @@ export class MlflowTracker implements Tracker {
   }
 
   private handle(run: Run): MlflowRun {
-    return new MlflowRun(this.options, run);
+    const handle = new MlflowRun(this.options, run, () => this.open.delete(handle));
+    this.open.add(handle);
+    return handle;
   }
 }
 
@@ -100,6 +113,7 @@ class MlflowRun implements TrackerRun {
   constructor(
     private readonly options: MlflowTrackerOptions,
     run: Run,
+    private readonly onEnd: () => void = () => undefined,
   ) {
     this.client = options.client;
     this.runId = run.info.run_id;
@@ -223,6 +237,7 @@ class MlflowRun implements TrackerRun {
   async end(status: RunStatus = 'FINISHED'): Promise<RunEndReport> {
     if (this.ended) return { tracker: MLFLOW, delivered: true };
     this.ended = true;
+    this.onEnd();
     const result = await this.logger.close();
     const endTime = Date.now();
     const spilledOps = this.spill.operations.length;

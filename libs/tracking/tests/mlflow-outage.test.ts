@@ -244,3 +244,26 @@ test('a run kept offline (offline-run.json) is imported as a new MLflow run with
   expect(err).toBeInstanceOf(copy.RecordedRunError);
   expect((err as RecordedRunError).code).toBe('ERR_TRACKING_RECORDED_RUN');
 }, 180_000);
+
+test('tracker.flushToSpill() (for the app\'s signal handler) puts every open run\'s buffered points on disk synchronously', async () => {
+  if (!server) await start();
+  const client = new MlflowClient({ trackingUri: server!.uri });
+  const spillDir = join(dir, 'spill-signal');
+  const tracker = new MlflowTracker({ client, spillDir, logger: { flushIntervalMs: 60_000, closeTimeoutMs: 300 } });
+  const a = await tracker.startRun({ experiment: 'signal', runName: 'a' });
+  const b = await tracker.startRun({ experiment: 'signal', runName: 'b' });
+  for (let s = 0; s < 25; s++) for (const r of [a, b]) r.logMetric({ key: 'loss', value: s, step: s, timestamp: 1_720_000_000_000 + s });
+  expect(tracker.flushToSpill()).toBe(2);
+  expect((await readdir(spillDir)).filter((f) => f.endsWith('.spill.jsonl')).map((f) => f.split('.')[0]).sort()).toEqual([a.runId, b.runId].sort());
+  expect(await client.getMetricHistory(a.runId, 'loss')).toEqual([]);
+  const report = await a.end('KILLED');
+  expect(report.delivered).toBe(false);
+  expect(report.pending).toContain('(25 metric/param/tag points, the end status kept in');
+  const r = await runPending(report.pending!);
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect((await client.getMetricHistory(a.runId, 'loss')).length).toBe(25);
+  expect((await client.getMetricHistory(b.runId, 'loss')).length).toBe(25);
+  expect((await client.getRun(a.runId)).info.status).toBe('KILLED');
+  expect(tracker.flushToSpill()).toBe(1); // b is still open
+  await client.close();
+}, 120_000);
