@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { freePort } from '@mlops-ts/mlflow-client';
+import { freePort, startLocalMlflowServer } from '@mlops-ts/mlflow-client';
 
 const main = resolve(import.meta.dirname, '../src/main.ts');
 const root = resolve(import.meta.dirname, '../../..');
@@ -53,12 +53,17 @@ test('a second start of the same folder reuses the running server; another folde
     uri = await readFile(join(dir, 'first-uri'), 'utf8').catch(() => '');
   }
   expect(uri).toBe(`http://127.0.0.1:${port}`);
-  const info = await readFile(join(server, 'server.json'), 'utf8');
+  const info = await readFile(join(server, `server-${port}.json`), 'utf8');
+  // A stage's embedded server on the same folder (another port) meanwhile: it becomes server.json's latest.
+  const stage = await startLocalMlflowServer({ dir: server, mlflowBin: join(root, '.venv/bin/mlflow') });
+  expect(JSON.parse(await readFile(join(server, 'server.json'), 'utf8'))).toMatchObject({ port: stage.port });
 
   const second = await execa('node', args, { cwd: root, reject: false });
   expect(second.exitCode, second.stderr).toBe(0);
   expect(second.stderr).toContain(`MLflow UI: ${uri}  (already running, pid ${(JSON.parse(info) as { pid: number }).pid}`);
-  expect(await readFile(join(server, 'server.json'), 'utf8')).toBe(info); // not overwritten with a dead pid
+  expect(await readFile(join(server, `server-${port}.json`), 'utf8')).toBe(info); // not overwritten with a dead pid
+  await stage.stop();
+  await expect(readFile(join(server, `server-${stage.port}.json`), 'utf8')).rejects.toThrow(/ENOENT/);
   expect((await fetch(`${uri}/health`)).status).toBe(200);
 
   const other = await execa('node', ['--conditions=@mlops-ts/source', '--import', tsx, main, 'start', '--dir', join(dir, 'other'), '--port', String(port)], { cwd: root, reject: false });

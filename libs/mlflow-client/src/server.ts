@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -108,14 +108,12 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/**
- * The server of this folder that is already running: `<dir>/server.json` names it, its process is alive and it
- * answers `/health`. Undefined otherwise (a stale server.json is ignored).
- */
-export async function findRunningLocalServer(dir: string): Promise<{ uri: string; port: number; pid: number } | undefined> {
+const infoFile = (dir: string, port?: number) => join(resolve(dir), port === undefined ? 'server.json' : `server-${port}.json`);
+
+async function readInfo(file: string): Promise<{ uri: string; port: number; pid: number } | undefined> {
   let info: { uri?: unknown; port?: unknown; pid?: unknown };
   try {
-    info = JSON.parse(await readFile(join(resolve(dir), 'server.json'), 'utf8')) as typeof info;
+    info = JSON.parse(await readFile(file, 'utf8')) as typeof info;
   } catch {
     return undefined;
   }
@@ -125,12 +123,29 @@ export async function findRunningLocalServer(dir: string): Promise<{ uri: string
 }
 
 /**
+ * A server of this folder that is already running: its `server-<port>.json` (or, without a port, `server.json` — the
+ * latest started — then any `server-<port>.json`) names it, its process is alive and it answers `/health`.
+ * Undefined otherwise (stale files are ignored).
+ */
+export async function findRunningLocalServer(dir: string, port?: number): Promise<{ uri: string; port: number; pid: number } | undefined> {
+  if (port !== undefined) return readInfo(infoFile(dir, port));
+  const latest = await readInfo(infoFile(dir));
+  if (latest) return latest;
+  const names = await readdir(resolve(dir)).catch(() => [] as string[]);
+  for (const n of names.filter((x) => /^server-\d+\.json$/.test(x)).sort()) {
+    const found = await readInfo(join(resolve(dir), n));
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
  * A server for `dir`: the one already running for that folder (reused: `reused` is true and `stop()` leaves it
  * running), else a new one. A fixed `port` held by another process fails with one line naming the port.
  */
 export async function ensureLocalMlflowServer(opts: LocalServerOptions): Promise<LocalMlflowServer & { reused: boolean }> {
-  const running = await findRunningLocalServer(opts.dir);
-  if (running && (opts.port === undefined || running.port === opts.port)) {
+  const running = await findRunningLocalServer(opts.dir, opts.port);
+  if (running) {
     opts.log?.(`reusing the mlflow server of ${resolve(opts.dir)} at ${running.uri} (pid ${running.pid})`);
     return { ...running, dir: resolve(opts.dir), logFile: join(resolve(opts.dir), 'server.log'), reused: true, stop: async () => undefined };
   }
@@ -140,8 +155,8 @@ export async function ensureLocalMlflowServer(opts: LocalServerOptions): Promise
 export async function startLocalMlflowServer(opts: LocalServerOptions): Promise<LocalMlflowServer> {
   const host = opts.host ?? '127.0.0.1';
   if (opts.port !== undefined && (await portInUse(host, opts.port))) {
-    const running = await findRunningLocalServer(opts.dir);
-    const whose = running?.port === opts.port ? `the mlflow server of ${resolve(opts.dir)} (pid ${running.pid}) already serves it` : 'another process holds it';
+    const running = await findRunningLocalServer(opts.dir, opts.port);
+    const whose = running ? `the mlflow server of ${resolve(opts.dir)} (pid ${running.pid}) already serves it` : 'another process holds it';
     throw new MlflowServerError(`port ${opts.port} on ${host} is in use: ${whose}`, '');
   }
   try {
@@ -252,8 +267,15 @@ async function startOnce(opts: LocalServerOptions): Promise<LocalMlflowServer> {
     await sleep(200);
   }
   opts.log?.(`mlflow server ready: ${uri} (UI: ${uri}/)`);
-  await writeFile(join(dir, 'server.json'), JSON.stringify({ uri, port, pid }) + '\n');
-  return { uri, port, pid: pid!, dir, logFile, stop };
+  const info = JSON.stringify({ uri, port, pid }) + '\n';
+  await writeFile(infoFile(dir, port), info);
+  await writeFile(infoFile(dir), info);
+  const stopAndForget = async (o?: { signal?: NodeJS.Signals; timeoutMs?: number }) => {
+    await stop(o);
+    await rm(infoFile(dir, port), { force: true });
+    if ((await readFile(infoFile(dir), 'utf8').catch(() => '')) === info) await rm(infoFile(dir), { force: true });
+  };
+  return { uri, port, pid: pid!, dir, logFile, stop: stopAndForget };
 }
 
 /**
