@@ -3,7 +3,7 @@
 // replay command, and that command (the real CLI) makes the run whole: FINISHED, with its artifacts and a model
 // whose MLmodel the official Python client reads. Also: MLmodel on a healthy server, and the import of a run kept
 // offline (offline-run.json). Real `mlflow server`s, stopped and restarted on the same port and folder.
-import { MlflowClient, freePort, startLocalMlflowServer, type LocalMlflowServer } from '@mlops-ts/mlflow-client';
+import { MlflowClient, freePort, readSpillFile, startLocalMlflowServer, type LocalMlflowServer } from '@mlops-ts/mlflow-client';
 import { execa } from 'execa';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -109,11 +109,18 @@ test('server down from mid-run to the end: nothing lost, end() names the replay,
   expect(report.delivered).toBe(false);
   expect(report.tracker).toBe('mlflow');
   expect(report.pending!.endsWith(` kept in ${spillDir}); deliver with: npm run mlflow -- replay ${spillDir} --dir ${serverDir}`)).toBe(true);
-  expect(report.pending).toMatch(/\(\d+ metric\/param\/tag points, 1 artifact, 1 dataset input, the model, the end status kept in /);
+  const waitingPoints = Number(report.pending!.match(/\((\d+) metric\/param\/tag points, 1 artifact, 1 dataset input, the model, the end status kept in /)?.[1]);
   expect(report.pending!.split('\n')).toHaveLength(1);
   expect(lines).toContain(report.pending);
   const spilled = (await readdir(spillDir)).sort();
-  expect(spilled.filter((f) => f.endsWith('.spill.jsonl')).length).toBeGreaterThan(0);
+  const records = (await Promise.all(spilled.filter((f) => f.endsWith('.spill.jsonl')).map((f) => readSpillFile(join(spillDir, f))))).flat();
+  // Steps 4-6 were logged while down; 1-3 too when the kill came before the logger's first flush.
+  const steps = records.flatMap((r) => r.metrics.map((m) => Number(m.step))).sort();
+  expect(steps.slice(-3)).toEqual([4, 5, 6]);
+  expect([[4, 5, 6], [1, 2, 3, 4, 5, 6]]).toContainEqual(steps);
+  expect(waitingPoints).toBe(steps.length + 2); // the line counts exactly what is on disk
+  expect(records.flatMap((r) => r.params)).toEqual([{ key: 'data.train_rows', value: '240' }]);
+  expect(records.flatMap((r) => r.tags)).toEqual([{ key: 'mlops.backend', value: 'cpu' }]);
   expect(spilled).toContain(`${run.runId}.run.json`);
 
   // The user's command, as printed: no tracking URI set, so the CLI starts the embedded server from its folder.
