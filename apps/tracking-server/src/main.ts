@@ -31,11 +31,21 @@ program
       return;
     }
     log(`MLflow UI: ${server.uri}  (data in ${server.dir}; Ctrl-C stops it)`);
-    await new Promise<void>((done) => {
-      const stop = () => void server.stop().then(done, done);
+    let stopping = false;
+    const stopped = new Promise<'stopped'>((done) => {
+      const stop = () => {
+        stopping = true;
+        void server.stop().then(() => done('stopped'), () => done('stopped'));
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    // A server that dies by itself is an error with its log named, not a silent exit.
+    const ended = await Promise.race([stopped, (server.exited ?? stopped).then((e) => (stopping ? stopped : e))]);
+    if (ended !== 'stopped') {
+      await server.stop();
+      throw new Error(`mlflow server on ${server.uri} exited by itself (${ended.signal ?? `exit code ${ended.exitCode}`}); see ${server.logFile}`);
+    }
   });
 
 /**

@@ -43,6 +43,8 @@ export interface LocalMlflowServer {
   logFile: string;
   /** Stop the server and every process it started; resolves when they are gone. */
   stop(opts?: { signal?: NodeJS.Signals; timeoutMs?: number }): Promise<void>;
+  /** Settles when the server process ends, for whatever reason (absent for a reused server). */
+  exited?: Promise<{ exitCode: number | undefined; signal: string | undefined }>;
 }
 
 /** Ask the OS for a free loopback port. */
@@ -228,9 +230,10 @@ async function startOnce(opts: LocalServerOptions): Promise<LocalMlflowServer> {
   });
   let exited = false;
   let spawnError: Error | undefined;
-  void child.then((r) => {
+  const exitedPromise = child.then((r) => {
     exited = true;
     if (r.failed && r.exitCode === undefined) spawnError = new Error(r.shortMessage);
+    return { exitCode: r.exitCode, signal: r.signal };
   });
   const pid = child.pid;
   const stop = async (o: { signal?: NodeJS.Signals; timeoutMs?: number } = {}) => {
@@ -275,7 +278,7 @@ async function startOnce(opts: LocalServerOptions): Promise<LocalMlflowServer> {
     await rm(infoFile(dir, port), { force: true });
     if ((await readFile(infoFile(dir), 'utf8').catch(() => '')) === info) await rm(infoFile(dir), { force: true });
   };
-  return { uri, port, pid: pid!, dir, logFile, stop: stopAndForget };
+  return { uri, port, pid: pid!, dir, logFile, stop: stopAndForget, exited: exitedPromise };
 }
 
 /**
