@@ -2,7 +2,10 @@
  * BufferedLogger: the training loop calls `logMetric` (synchronous, never waits on the network); a background
  * flusher sends log-batch requests. While the server is unreachable points stay in memory, and past
  * `maxBufferedPoints` they are spilled to files in `spillDir`; once the server answers again the spilled files are
- * delivered and removed. On `close()` (and at process exit) everything is flushed, or spilled for `replaySpill`.
+ * delivered and removed. On `close()` everything is flushed, or spilled for `replaySpill`.
+ *
+ * The logger installs no process handlers unless asked (`handleProcessExit: true`): signals belong to the app, whose
+ * handler calls {@link BufferedLogger.flushToSpill} (synchronous) before the process ends.
  */
 import { unlink } from 'node:fs/promises';
 import { validateMetric, validateParam, validateTag } from './batch.js';
@@ -12,7 +15,9 @@ import type { KeyValue, MetricIn } from './rest.js';
 import { listSpillFiles, readSpillFile, REJECTED_SUFFIX, writeSpillFileSync } from './spill.js';
 
 export type LoggerEvent =
+  /** The server stopped answering; `pending`: points waiting in memory and in this logger's spill files. */
   | { type: 'unreachable'; error: string; pending: number }
+  /** The server answers again; `pending`: points that were waiting when it came back (memory and spill files), all now on their way. */
   | { type: 'recovered'; pending: number }
   | { type: 'spilled'; file: string; points: number }
   | { type: 'delivered-spill'; file: string; points: number }
@@ -36,7 +41,10 @@ export interface BufferedLoggerOptions {
   maxRetryDelayMs?: number;
   /** How long `close()` keeps trying before it spills what is left (default 30 s). */
   closeTimeoutMs?: number;
-  /** Flush on 'beforeExit', spill synchronously on 'exit', SIGINT and SIGTERM (default true). */
+  /**
+   * Install process handlers: flush on 'beforeExit', spill synchronously on 'exit', SIGINT and SIGTERM. Default false:
+   * handlers are process-wide state, so a library should leave them to the app (call {@link BufferedLogger.flushToSpill}).
+   */
   handleProcessExit?: boolean;
   onEvent?: (e: LoggerEvent) => void;
 }
@@ -75,6 +83,7 @@ export class BufferedLogger {
   private stats = { delivered: 0, spilled: 0, rejected: 0 };
   private readonly hooks: { event: string; fn: (...a: unknown[]) => void }[] = [];
   private readonly validKeys = new Set<string>();
+  private readonly waiters: { type: LoggerEvent['type']; resolve: (e: LoggerEvent) => void }[] = [];
 
   constructor(options: BufferedLoggerOptions) {
     this.o = {
@@ -85,7 +94,7 @@ export class BufferedLogger {
       retryDelayMs: 500,
       maxRetryDelayMs: 15_000,
       closeTimeoutMs: 30_000,
-      handleProcessExit: true,
+      handleProcessExit: false,
       ...options,
     };
     this.retryDelay = this.o.retryDelayMs;
@@ -105,6 +114,29 @@ export class BufferedLogger {
   /** True while the last attempt failed to reach the server. */
   get isUnreachable(): boolean {
     return this.unreachable;
+  }
+
+  /**
+   * Resolves with the next event of this type (for tests and progress UIs: wait on what the logger saw, not on time).
+   * `'unreachable'` resolves at once when the server is already seen as down.
+   */
+  nextEvent<T extends LoggerEvent['type']>(type: T): Promise<Extract<LoggerEvent, { type: T }>> {
+    if (type === 'unreachable' && this.unreachable) {
+      return Promise.resolve({ type: 'unreachable', error: 'already unreachable', pending: this.waitingPoints() } as Extract<LoggerEvent, { type: T }>);
+    }
+    return new Promise((resolve) => this.waiters.push({ type, resolve: resolve as (e: LoggerEvent) => void }));
+  }
+
+  /**
+   * Synchronously write everything still in memory to a spill file and stop accepting points: for an app's signal or
+   * 'exit' handler, where nothing asynchronous runs any more. Spill files of this logger stay for `replaySpill`.
+   */
+  flushToSpill(): LoggerCloseResult {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.spillAllSync();
+    this.removeHooks();
+    return this.result();
   }
 
   /** Queue one metric point. Validated now (throws {@link MlflowValidationError}); sent in the background. */
@@ -227,12 +259,12 @@ export class BufferedLogger {
           tags: this.pending.tags.slice(0, take.tags),
         };
         await this.deliver(batch);
+        this.markReachable();
         this.pending.metrics.splice(0, take.metrics);
         this.pending.params.splice(0, take.params);
         this.pending.tags.splice(0, take.tags);
         this.inflight = { metrics: 0, params: 0, tags: 0 };
         this.stats.delivered += count(batch);
-        this.markReachable();
       }
       for (const file of await listSpillFiles(this.o.spillDir)) {
         if (!this.ownSpills.includes(file)) continue;
@@ -242,14 +274,14 @@ export class BufferedLogger {
           if (r.runId !== this.o.runId) continue;
           const p: Pending = { metrics: r.metrics, params: r.params, tags: r.tags };
           await this.deliver(p);
+          this.markReachable();
           points += count(p);
         }
         await unlink(file);
         this.ownSpills.splice(this.ownSpills.indexOf(file), 1);
         this.stats.spilled -= points;
         this.stats.delivered += points;
-        this.o.onEvent?.({ type: 'delivered-spill', file, points });
-        this.markReachable();
+        this.emit({ type: 'delivered-spill', file, points });
       }
     } catch (e) {
       this.inflight = { metrics: 0, params: 0, tags: 0 };
@@ -270,7 +302,7 @@ export class BufferedLogger {
       if (n <= 1) {
         const file = writeSpillFileSync(this.o.spillDir, this.o.runId, batch, { suffix: REJECTED_SUFFIX, error: (e as Error).message });
         this.stats.rejected += n;
-        if (file) this.o.onEvent?.({ type: 'rejected', file, points: n, error: (e as Error).message });
+        if (file) this.emit({ type: 'rejected', file, points: n, error: (e as Error).message });
         return;
       }
       const [a, b] = halve(batch);
@@ -284,14 +316,31 @@ export class BufferedLogger {
     this.unreachable = true;
     if (wasUnreachable) this.retryDelay = Math.min(this.o.maxRetryDelayMs, this.retryDelay * 2);
     this.nextAttemptAt = Date.now() + this.retryDelay;
-    if (!wasUnreachable) this.o.onEvent?.({ type: 'unreachable', error: e instanceof Error ? e.message : String(e), pending: count(this.pending) });
+    if (!wasUnreachable) this.emit({ type: 'unreachable', error: e instanceof Error ? e.message : String(e), pending: this.waitingPoints() });
   }
 
+  /** Called right after the first successful request, before the delivered points leave `pending`: they count. */
   private markReachable() {
     if (this.unreachable) {
       this.unreachable = false;
       this.retryDelay = this.o.retryDelayMs;
-      this.o.onEvent?.({ type: 'recovered', pending: count(this.pending) });
+      this.emit({ type: 'recovered', pending: this.waitingPoints() });
+    }
+  }
+
+  /** Points in memory plus points in this logger's spill files. */
+  private waitingPoints(): number {
+    return count(this.pending) + this.stats.spilled;
+  }
+
+  private emit(e: LoggerEvent) {
+    this.o.onEvent?.(e);
+    for (let i = 0; i < this.waiters.length; ) {
+      const w = this.waiters[i]!;
+      if (w.type === e.type) {
+        this.waiters.splice(i, 1);
+        w.resolve(e);
+      } else i++;
     }
   }
 
@@ -324,7 +373,7 @@ export class BufferedLogger {
     if (file) {
       this.ownSpills.push(file);
       this.stats.spilled += n;
-      this.o.onEvent?.({ type: 'spilled', file, points: n });
+      this.emit({ type: 'spilled', file, points: n });
     }
   }
 

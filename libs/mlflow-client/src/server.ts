@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -43,6 +43,8 @@ export interface LocalMlflowServer {
   logFile: string;
   /** Stop the server and every process it started; resolves when they are gone. */
   stop(opts?: { signal?: NodeJS.Signals; timeoutMs?: number }): Promise<void>;
+  /** Settles when the server process ends, for whatever reason (absent for a reused server). */
+  exited?: Promise<{ exitCode: number | undefined; signal: string | undefined }>;
 }
 
 /** Ask the OS for a free loopback port. */
@@ -89,7 +91,76 @@ async function healthy(uri: string): Promise<boolean> {
   }
 }
 
+/** Whether something accepts connections on host:port (a listen attempt that fails with EADDRINUSE). */
+async function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', (e: NodeJS.ErrnoException) => res(e.code === 'EADDRINUSE' || e.code === 'EACCES'));
+    srv.listen(port, host, () => srv.close(() => res(false)));
+  });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const infoFile = (dir: string, port?: number) => join(resolve(dir), port === undefined ? 'server.json' : `server-${port}.json`);
+
+async function readInfo(file: string): Promise<{ uri: string; port: number; pid: number } | undefined> {
+  let info: { uri?: unknown; port?: unknown; pid?: unknown };
+  try {
+    info = JSON.parse(await readFile(file, 'utf8')) as typeof info;
+  } catch {
+    return undefined;
+  }
+  if (typeof info.uri !== 'string' || typeof info.port !== 'number' || typeof info.pid !== 'number') return undefined;
+  if (!pidAlive(info.pid) || !(await healthy(info.uri))) return undefined;
+  return { uri: info.uri, port: info.port, pid: info.pid };
+}
+
+/**
+ * A server of this folder that is already running: its `server-<port>.json` (or, without a port, `server.json` — the
+ * latest started — then any `server-<port>.json`) names it, its process is alive and it answers `/health`.
+ * Undefined otherwise (stale files are ignored).
+ */
+export async function findRunningLocalServer(dir: string, port?: number): Promise<{ uri: string; port: number; pid: number } | undefined> {
+  if (port !== undefined) return readInfo(infoFile(dir, port));
+  const latest = await readInfo(infoFile(dir));
+  if (latest) return latest;
+  const names = await readdir(resolve(dir)).catch(() => [] as string[]);
+  for (const n of names.filter((x) => /^server-\d+\.json$/.test(x)).sort()) {
+    const found = await readInfo(join(resolve(dir), n));
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * A server for `dir`: the one already running for that folder (reused: `reused` is true and `stop()` leaves it
+ * running), else a new one. A fixed `port` held by another process fails with one line naming the port.
+ */
+export async function ensureLocalMlflowServer(opts: LocalServerOptions): Promise<LocalMlflowServer & { reused: boolean }> {
+  const running = await findRunningLocalServer(opts.dir, opts.port);
+  if (running) {
+    opts.log?.(`reusing the mlflow server of ${resolve(opts.dir)} at ${running.uri} (pid ${running.pid})`);
+    return { ...running, dir: resolve(opts.dir), logFile: join(resolve(opts.dir), 'server.log'), reused: true, stop: async () => undefined };
+  }
+  return { ...(await startLocalMlflowServer(opts)), reused: false };
+}
+
 export async function startLocalMlflowServer(opts: LocalServerOptions): Promise<LocalMlflowServer> {
+  const host = opts.host ?? '127.0.0.1';
+  if (opts.port !== undefined && (await portInUse(host, opts.port))) {
+    const running = await findRunningLocalServer(opts.dir, opts.port);
+    const whose = running ? `the mlflow server of ${resolve(opts.dir)} (pid ${running.pid}) already serves it` : 'another process holds it';
+    throw new MlflowServerError(`port ${opts.port} on ${host} is in use: ${whose}`, '');
+  }
   try {
     return await startOnce(opts);
   } catch (e) {
@@ -159,9 +230,10 @@ async function startOnce(opts: LocalServerOptions): Promise<LocalMlflowServer> {
   });
   let exited = false;
   let spawnError: Error | undefined;
-  void child.then((r) => {
+  const exitedPromise = child.then((r) => {
     exited = true;
     if (r.failed && r.exitCode === undefined) spawnError = new Error(r.shortMessage);
+    return { exitCode: r.exitCode, signal: r.signal };
   });
   const pid = child.pid;
   const stop = async (o: { signal?: NodeJS.Signals; timeoutMs?: number } = {}) => {
@@ -183,7 +255,8 @@ async function startOnce(opts: LocalServerOptions): Promise<LocalMlflowServer> {
   };
 
   const deadline = Date.now() + (opts.startTimeoutMs ?? 120_000);
-  while (!(await healthy(uri))) {
+  // Healthy only counts while our own process is alive (another server on the same port must not pass for ours).
+  while (!(await healthy(uri)) || exited) {
     if (exited || !pid) {
       throw new MlflowServerError(
         `mlflow server (${bin}) exited before becoming healthy on ${uri}${spawnError ? `: ${spawnError.message}` : ''}`,
@@ -197,8 +270,15 @@ async function startOnce(opts: LocalServerOptions): Promise<LocalMlflowServer> {
     await sleep(200);
   }
   opts.log?.(`mlflow server ready: ${uri} (UI: ${uri}/)`);
-  await writeFile(join(dir, 'server.json'), JSON.stringify({ uri, port, pid }) + '\n');
-  return { uri, port, pid: pid!, dir, logFile, stop };
+  const info = JSON.stringify({ uri, port, pid }) + '\n';
+  await writeFile(infoFile(dir, port), info);
+  await writeFile(infoFile(dir), info);
+  const stopAndForget = async (o?: { signal?: NodeJS.Signals; timeoutMs?: number }) => {
+    await stop(o);
+    await rm(infoFile(dir, port), { force: true });
+    if ((await readFile(infoFile(dir), 'utf8').catch(() => '')) === info) await rm(infoFile(dir), { force: true });
+  };
+  return { uri, port, pid: pid!, dir, logFile, stop: stopAndForget, exited: exitedPromise };
 }
 
 /**

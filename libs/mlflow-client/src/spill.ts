@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { LOG_BATCH_LIMITS } from './batch.js';
 import { fromMetricIn, type MlflowClient } from './client.js';
 import { MlflowReplayError } from './errors.js';
+import { listRunSpills, replayRunSpill, RUN_SPILL_SUFFIX, type RunReplayResult } from './run-spill.js';
 import { DoubleSchema, Int64Schema, toMlflowJson } from './json.js';
 import type { KeyValue, MetricIn } from './rest.js';
 
@@ -118,23 +119,28 @@ export interface ReplayResult {
   metrics: number;
   params: number;
   tags: number;
+  /** Runs whose artifacts, model, inputs and end status were delivered from `<runId>.run.json` files. */
+  runs: RunReplayResult[];
 }
 
 /**
  * Deliver spill files (a file, or every spill file of a directory) to the tracking server, deleting each file once
- * all its records are accepted. Resending a record is harmless (the server deduplicates metrics), so a replay that
- * stops half-way can simply be run again.
+ * all its records are accepted: metric/param/tag files first, then each run's `<runId>.run.json` (artifacts, model,
+ * end status — see {@link replayRunSpill}). Resending a record is harmless (the server deduplicates metrics) and run
+ * files record their progress, so a replay that stops half-way can simply be run again.
  */
 export async function replaySpill(opts: {
   client: MlflowClient;
   path: string;
   includeRejected?: boolean;
-  onProgress?: (info: { file: string; record: number; records: number }) => void;
+  onProgress?: (info: { file: string; record: number; records: number; what?: string }) => void;
 }): Promise<ReplayResult> {
   const st = await stat(opts.path).catch(() => undefined);
-  if (!st) return { files: [], records: 0, metrics: 0, params: 0, tags: 0 };
-  const files = st.isDirectory() ? await listSpillFiles(opts.path, { includeRejected: opts.includeRejected ?? false }) : [opts.path];
-  const result: ReplayResult = { files: [], records: 0, metrics: 0, params: 0, tags: 0 };
+  const result: ReplayResult = { files: [], records: 0, metrics: 0, params: 0, tags: 0, runs: [] };
+  if (!st) return result;
+  const isRunFile = !st.isDirectory() && opts.path.endsWith(RUN_SPILL_SUFFIX);
+  const files = st.isDirectory() ? await listSpillFiles(opts.path, { includeRejected: opts.includeRejected ?? false }) : isRunFile ? [] : [opts.path];
+  const runFiles = st.isDirectory() ? await listRunSpills(opts.path) : isRunFile ? [opts.path] : [];
   for (const file of files) {
     const records = await readSpillFile(file);
     for (let i = 0; i < records.length; i++) {
@@ -151,6 +157,10 @@ export async function replaySpill(opts: {
       opts.onProgress?.({ file, record: i + 1, records: records.length });
     }
     await unlink(file);
+    result.files.push(file);
+  }
+  for (const file of runFiles) {
+    result.runs.push(await replayRunSpill(opts.client, file, (p) => opts.onProgress?.({ file: p.file, record: p.op, records: p.ops, what: p.what })));
     result.files.push(file);
   }
   return result;

@@ -7,3 +7,5 @@ export { MlflowTracker, MLFLOW, type MlflowTrackerOptions } from './mlflow.js';
 export { openMlflowTracking, type OpenMlflowTrackingOptions, type OpenedMlflowTracking } from './open.js';
 export { TrackingParamsSchema, CompareParamsSchema, RunFileSchema, type TrackingParams, type CompareParams, type RunFile } from './stage-params.js';
 export { PipelineTags, rankByMetric, rankMlflowRuns, registerChampion, rankingCsv, type Candidate, type RankedCandidate } from './compare.js';
+export { importRecordedRun, readRecordedRun, locateRecordedPath, RecordedRunError, RecordedRunSchema, IMPORTED_FROM_TAG, type ImportResult } from './mlflow-import.js';
+export type { MlflowLogModelOptions } from './mlflow.js';

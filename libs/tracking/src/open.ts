@@ -50,6 +50,7 @@ export async function openMlflowTracking(opts: OpenMlflowTrackingOptions): Promi
   const tracker = new MlflowTracker({
     client: working,
     spillDir: opts.spillDir,
+    replay: server.embedded ? { embeddedDir: opts.localDir } : { uri },
     ...(opts.user ? { user: opts.user } : {}),
     ...(opts.source ? { source: opts.source } : {}),
     ...(opts.log ? { log: opts.log } : {}),
