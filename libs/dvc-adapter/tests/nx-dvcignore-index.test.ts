@@ -147,4 +147,14 @@ describe('the git index after an Nx cache restore', () => {
     expect(existsSync(join(ws, 'out/result.txt'))).toBe(true);
     expect(await dvcStatus()).toEqual({});
   });
+
+  it('without autostage, an index that already held another lock gets the restored one', async () => {
+    await git('add', 'dvc.lock'); // the n=2 lock staged by hand; HEAD has n=1
+    expect(await git('status', '--porcelain', '--', 'dvc.lock')).toBe('M  dvc.lock');
+    await setN(1);
+    expect(fromCache(await nx('run', 'pipeline:dvc-build'))).toBe(true);
+    expect(await lockN(await git('show', ':dvc.lock'))).toBe(1);
+    expect(await git('status', '--porcelain', '--', 'dvc.lock')).toBe('');
+    expect(await dvcStatus()).toEqual({});
+  });
 });
