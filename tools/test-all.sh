@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# The project's test command (README: `npm test`; CI: .ci/run calls exactly this).
+# The project's test command (README: `npm test`; CI: .ci/run calls this, once per Node version).
 # 1. setup (npm ci, pinned Python tools in .venv, DVC remote, raw data) — idempotent
-# 2. Nx: project graph in sync, then lint, typecheck, build and test of every project
-#    (tests start their own dvc repos, mlflow servers and S3 server on loopback)
-# 3. the CI workflow checked with actionlint
-# 4. a closing line "tests: N passed, N failed, N skipped" summed over every vitest run
+# 2. Nx: project graph in sync, then lint, typecheck and build of every project
+# 3. every project's tests, never from the Nx cache (they start their own dvc repos, mlflow servers and S3 server on
+#    loopback)
+# 4. the CI workflow checked with actionlint
+# 5. a closing line "tests: N passed, N failed, N skipped" summed over every vitest run
+# Environment:
+#   MLOPS_AFFECTED=1     only the projects `nx affected` names (base/head from NX_BASE/NX_HEAD, else nx.json's
+#                        defaultBase); the default is every project
+#   MLOPS_TESTS_ONLY=1   setup and tests only (steps 2 and 4 skipped): .ci/run's second pass on another Node
+#   MLOPS_TEST_LABEL     name of this pass in the reports (default: node<major>); reports go to tmp/test-results/<label>
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -17,20 +23,40 @@ step() { # name, command...
   if "$@"; then log "$name: ok ($((SECONDS - t0))s)"; else log "$name: FAILED ($((SECONDS - t0))s)"; status=1; fi
 }
 
+node_version=$(node --version)
+label="${MLOPS_TEST_LABEL:-node$(node -p 'process.versions.node.split(".")[0]')}"
+log "Node $node_version ($(command -v node)), pass '$label'"
+
 bash tools/setup.sh || { log "setup failed"; exit 1; }
 export PATH="$root/.venv/bin:$PATH"
 export NX_NO_CLOUD=true NX_DAEMON=false NX_TUI=false
 
-results="$root/tmp/test-results"
+results="$root/tmp/test-results/$label"
 rm -rf "$results" && mkdir -p "$results"
 export VITEST_JSON_DIR="$results"
 
-step "S3 test server (moto) install" bash tools/s3/install.sh
-step "nx sync:check" npx nx sync:check
-step "lint, typecheck, build" npx nx run-many -t lint typecheck build --parallel=2 --outputStyle=stream
-# Tests run one project at a time: they start real servers and the machine has two cores.
-step "tests" npx nx run-many -t test --parallel=1 --skip-nx-cache --outputStyle=stream
-step "actionlint" bash tools/actionlint/run.sh
+if [ "${MLOPS_AFFECTED:-0}" = "1" ]; then
+  nx_run() { npx nx affected "$@"; }
+  log "projects: those nx affected names (base ${NX_BASE:-defaultBase}, head ${NX_HEAD:-working tree})"
+else
+  nx_run() { npx nx run-many "$@"; }
+fi
 
-node tools/summarize-tests.mjs "$results" || status=1
+step "S3 test server (moto) install" bash tools/s3/install.sh
+if [ "${MLOPS_TESTS_ONLY:-0}" != "1" ]; then
+  step "nx sync:check" npx nx sync:check
+  step "lint, typecheck, build" nx_run -t lint typecheck build --parallel=2 --outputStyle=stream
+fi
+# Tests run one project at a time: they start real servers and the machine has two cores.
+step "tests (Node $node_version)" nx_run -t test --parallel=1 --skip-nx-cache --outputStyle=stream
+if [ "${MLOPS_TESTS_ONLY:-0}" != "1" ]; then
+  step "actionlint" bash tools/actionlint/run.sh
+fi
+
+log "test reports of pass '$label' (Node $node_version)"
+if [ "${MLOPS_AFFECTED:-0}" = "1" ] && [ -z "$(ls "$results" 2>/dev/null)" ]; then
+  log "no project affected: no tests ran"
+else
+  node tools/summarize-tests.mjs "$results" || status=1
+fi
 exit $status

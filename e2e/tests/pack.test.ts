@@ -1,17 +1,21 @@
-// Each library is packed with `npm pack` and installed from its tarball into a scratch project outside the
+// Each library is packed with `npm pack` from a clean copy of the workspace (its git files, no dist/: the build must
+// come from the package's own `prepack`) and installed from its tarball into a scratch project outside the
 // workspace — the way another repository uses it — then the example in its README is run there.
 import { execa } from 'execa';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 const venvBin = join(root, '.venv/bin');
 
 interface PackedLib {
   name: string;
+  /** The library's folder in the clean copy. */
   dir: string;
   tarball: string;
+  files: string[];
 }
 
 /** The first ```ts block under the README's "## Example" heading. */
@@ -20,20 +24,56 @@ export function readmeExample(readme: string): string | undefined {
   return section?.match(/```(?:ts|typescript)\n([\s\S]*?)```/)?.[1];
 }
 
+/**
+ * A copy of the workspace as a fresh clone has it: the files git tracks plus new unignored ones (so uncommitted work
+ * is tested too), no build output. node_modules links to the workspace's installed packages, except the workspace's
+ * own packages, which link to the copy's folders.
+ */
+async function cleanCopy(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'mlops-pack-clean-'));
+  const { stdout } = await execa('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root });
+  for (const rel of stdout.split('\0').filter(Boolean)) {
+    const st = await lstat(join(root, rel)).catch(() => undefined);
+    if (!st?.isFile()) continue; // deleted in the working tree, or a symlink such as .venv
+    await mkdir(dirname(join(dir, rel)), { recursive: true });
+    await copyFile(join(root, rel), join(dir, rel));
+  }
+  await mkdir(join(dir, 'node_modules/@mlops-ts'), { recursive: true });
+  for (const entry of await readdir(join(root, 'node_modules'))) {
+    if (entry !== '@mlops-ts') await symlink(join(root, 'node_modules', entry), join(dir, 'node_modules', entry));
+  }
+  const rootPkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { workspaces: string[] };
+  for (const pattern of rootPkg.workspaces) {
+    const parent = pattern.replace(/\/\*$/, '');
+    const folders = pattern.endsWith('/*') ? (await readdir(join(dir, parent))).map((f) => posix.join(parent, f)) : [parent];
+    for (const folder of folders) {
+      if (!existsSync(join(dir, folder, 'package.json'))) continue;
+      const { name } = JSON.parse(await readFile(join(dir, folder, 'package.json'), 'utf8')) as { name: string };
+      await symlink(join(dir, folder), join(dir, 'node_modules', name));
+      // packages npm could not hoist (another version at the root) stay in the package's own node_modules
+      if (existsSync(join(root, folder, 'node_modules'))) await symlink(join(root, folder, 'node_modules'), join(dir, folder, 'node_modules'));
+    }
+  }
+  return dir;
+}
+
+let clean: string;
 let scratch: string;
 let packDir: string;
 const libs: PackedLib[] = [];
 
 beforeAll(async () => {
+  clean = await cleanCopy();
   scratch = await mkdtemp(join(tmpdir(), 'mlops-pack-consumer-'));
   packDir = await mkdtemp(join(tmpdir(), 'mlops-pack-tarballs-'));
-  for (const entry of (await readdir(join(root, 'libs'))).sort()) {
-    const dir = join(root, 'libs', entry);
+  for (const entry of (await readdir(join(clean, 'libs'))).sort()) {
+    const dir = join(clean, 'libs', entry);
+    if (!existsSync(join(dir, 'package.json'))) continue;
+    expect(existsSync(join(dir, 'dist')), `${entry}: the clean copy has no build output`).toBe(false);
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { name: string };
-    await execa('npx', ['tsc', '--build', 'tsconfig.lib.json'], { cwd: dir });
     const { stdout } = await execa('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: dir });
-    const [info] = JSON.parse(stdout) as { filename: string }[];
-    libs.push({ name: pkg.name, dir, tarball: join(packDir, info!.filename) });
+    const [info] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+    libs.push({ name: pkg.name, dir, tarball: join(packDir, info!.filename), files: info!.files.map((f) => f.path).sort() });
   }
   await writeFile(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch-consumer', private: true, type: 'module' }));
   // Libraries depend on each other by version range; installing every tarball at once satisfies those from the
@@ -42,31 +82,41 @@ beforeAll(async () => {
   const rootPkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
   const extras = [`tsx@${rootPkg.devDependencies['tsx']}`, `nodejs-polars-linux-x64-gnu@${rootPkg.devDependencies['nodejs-polars-linux-x64-gnu']}`];
   await execa('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...libs.map((l) => l.tarball), ...extras], { cwd: scratch });
-}, 600_000);
+}, 900_000);
 
 afterAll(async () => {
+  if (clean) await rm(clean, { recursive: true, force: true });
   await rm(scratch, { recursive: true, force: true });
   await rm(packDir, { recursive: true, force: true });
 });
 
-test('every library packs its built code and README, and nothing of the workspace', async () => {
-  expect(libs.length).toBeGreaterThanOrEqual(5);
+test('every library packs the code its prepack built, its README, and the sources its maps point to', async () => {
+  expect(libs.map((l) => l.name)).toEqual(expect.arrayContaining(['@mlops-ts/dvc-adapter', '@mlops-ts/mlflow-client', '@mlops-ts/tracking']));
+  expect(libs.length).toBe((await readdir(join(root, 'libs'))).filter((d) => existsSync(join(root, 'libs', d, 'package.json'))).length);
   for (const lib of libs) {
     const { stdout } = await execa('tar', ['-tzf', lib.tarball]);
-    const files = stdout.split('\n');
-    expect(files, lib.name).toContain('package/dist/index.js');
-    expect(files, lib.name).toContain('package/dist/index.d.ts');
-    expect(files, lib.name).toContain('package/README.md');
-    expect(files.filter((f) => f.startsWith('package/src/') || f.includes('.test.')), lib.name).toEqual([]);
+    const files = stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+    expect(files.sort(), lib.name).toEqual(lib.files); // what npm reported is what the tarball holds
+    for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts']) expect(files, lib.name).toContain(f);
+    expect(files.filter((f) => f.includes('.test.') || f.endsWith('.tsbuildinfo') || f.startsWith('tests/')), lib.name).toEqual([]);
+    // every source map (.js.map, .d.ts.map) points at files the package ships
+    const maps = files.filter((f) => f.endsWith('.map'));
+    expect(maps.length, lib.name).toBeGreaterThanOrEqual(2);
+    for (const map of maps) {
+      const { sources } = JSON.parse(await readFile(join(lib.dir, map), 'utf8')) as { sources: string[] };
+      for (const source of sources) expect(files, `${lib.name}: ${map} → ${source}`).toContain(posix.join(posix.dirname(map), source));
+    }
   }
 });
 
-test('every library imports from the scratch project by its package name', async () => {
+test('every library exports from its tarball exactly what its source exports', async () => {
   for (const lib of libs) {
-    const script = `const m = await import(${JSON.stringify(lib.name)}); console.log(JSON.stringify(Object.keys(m)));`;
+    const script = `const m = await import(${JSON.stringify(lib.name)}); console.log(JSON.stringify(Object.keys(m).sort()));`;
     const { stdout } = await execa('node', ['--input-type=module', '-e', script], { cwd: scratch });
-    const names = JSON.parse(stdout) as string[];
-    expect(names.length, `${lib.name} exports`).toBeGreaterThan(0);
+    const packed = JSON.parse(stdout) as string[];
+    // this test runs with the workspace's @mlops-ts/source condition: the import below is the TypeScript source
+    const source = Object.keys((await import(lib.name)) as object).sort();
+    expect(packed, `${lib.name} exports`).toEqual(source);
   }
 });
 

@@ -4,7 +4,7 @@
 import { createDvc, md5File, readDvcPointer, restoreTrackedData, type Dvc } from '@mlops-ts/dvc-adapter';
 import { MlflowClient, startLocalMlflowServer, type LocalMlflowServer } from '@mlops-ts/mlflow-client';
 import { execa } from 'execa';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -25,10 +25,10 @@ beforeAll(async () => {
   // Files a clone would have: tracked plus untracked-not-ignored (so uncommitted work is tested too).
   const { stdout } = await execa('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root });
   for (const file of stdout.split('\0').filter(Boolean)) {
+    // deleted in the working tree, or a symlink such as a worktree's .venv (linked below)
+    if (!(await lstat(join(root, file)).catch(() => undefined))?.isFile()) continue;
     await mkdir(dirname(join(repo, file)), { recursive: true });
-    await cp(join(root, file), join(repo, file)).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e; // deleted in the working tree
-    });
+    await cp(join(root, file), join(repo, file));
   }
   for (const stale of ['dvc.lock', 'metrics', 'plots']) await rm(join(repo, stale), { recursive: true, force: true });
   await symlink(join(root, 'node_modules'), join(repo, 'node_modules'));

@@ -40,8 +40,10 @@ export interface CreateDvcOptions {
   /** Extra environment for dvc (merged over the process environment; credentials for remotes go here). */
   env?: Record<string, string | undefined>;
   onProgress?: DvcProgressListener;
-  /** Kill dvc after this many milliseconds (default: no limit). */
+  /** Kill dvc after this many milliseconds (default: no limit); the error then has `timedOut: true`. */
   timeoutMs?: number;
+  /** Aborting it kills a running dvc; the error then has `isCanceled: true`. */
+  cancelSignal?: AbortSignal;
 }
 
 /** Config level of `dvc remote` / `dvc config` commands. */
@@ -342,6 +344,7 @@ export function createDvc(options: CreateDvcOptions): Dvc {
       reject: false,
       stdin: 'ignore',
       ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+      ...(options.cancelSignal !== undefined ? { cancelSignal: options.cancelSignal } : {}),
       ...(listener ? { stdout: [lineTap('stdout')], stderr: [lineTap('stderr')] } : {}),
     });
     const stdout = String(result.stdout ?? '');
@@ -350,16 +353,23 @@ export function createDvc(options: CreateDvcOptions): Dvc {
     if (result.failed && result.exitCode === undefined && (code === 'ENOENT' || code === 'EACCES')) {
       throw new DvcNotFoundError([bin], { detail: `could not start it (${code})`, cause: result });
     }
-    const exitCode = result.exitCode ?? -1;
     if (result.failed) {
       const safeStderr = redactText(stderr, secrets);
       const safeStdout = redactText(stdout, secrets);
-      let dvcMessage = extractDvcMessage(safeStderr, safeStdout);
-      if (result.timedOut) dvcMessage = `timed out after ${options.timeoutMs} ms. ${dvcMessage}`;
-      else if (result.signal) dvcMessage = `terminated by ${result.signal}. ${dvcMessage}`;
-      throw new DvcCommandError({ args: shownArgs, exitCode, stderr: safeStderr, stdout: safeStdout, dvcMessage, cwd });
+      throw new DvcCommandError({
+        args: shownArgs,
+        exitCode: result.exitCode,
+        signal: result.signal,
+        timedOut: result.timedOut,
+        timeoutMs: options.timeoutMs,
+        isCanceled: result.isCanceled,
+        stderr: safeStderr,
+        stdout: safeStdout,
+        dvcMessage: extractDvcMessage(safeStderr, safeStdout),
+        cwd,
+      });
     }
-    return { stdout, stderr, exitCode, shownArgs };
+    return { stdout, stderr, exitCode: result.exitCode ?? 0, shownArgs };
   }
 
   async function runJson<T>(args: readonly string[], schema: z.ZodType<T>): Promise<T> {

@@ -12,7 +12,8 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DvcYamlError } from './nx/errors.js';
-import { fileReader } from './nx/fingerprint.js';
+import { dvcRootOf, fileReader } from './nx/fingerprint.js';
+import { parseDvcignore } from './nx/dvcignore.js';
 import { mergeLockEntry, readSnapshot } from './nx/lock.js';
 import { runProcess } from './nx/proc.js';
 import { resolveDvcYaml } from './nx/stages.js';
@@ -60,15 +61,6 @@ function projectNameFor(root: string, options: DvcNxPluginOptions | undefined): 
   return root === '' ? base : `${base}-${root.replace(/[/\\]/g, '-')}`;
 }
 
-/** The dvc.yaml's DVC repository root (the nearest folder with `.dvc/`), relative to the workspace. */
-function dvcRootOf(workspaceRoot: string, projectRoot: string): string {
-  let dir = projectRoot;
-  for (;;) {
-    if (existsSync(join(workspaceRoot, dir, '.dvc'))) return dir;
-    if (dir === '') return '';
-    dir = posix.dirname(dir) === '.' ? '' : posix.dirname(dir);
-  }
-}
 
 /** Where the target of `stage` keeps its dvc.lock entry (inside DVC's own gitignored tmp folder). */
 export function snapshotPathFor(workspaceRoot: string, projectRoot: string, stage: string): string {
@@ -85,6 +77,17 @@ function cliCommand(workspaceRoot: string): string {
   const rel = relative(workspaceRoot, cli);
   const shown = rel.startsWith('..') || isAbsolute(rel) ? cli : rel.split(sep).join('/');
   return fromSource ? `node --import tsx ${shown}` : `node ${shown}`;
+}
+
+/** Whether a .dvcignore with at least one rule sits at a DVC root or anywhere git tracks one. */
+async function hasDvcignoreRules(workspaceRoot: string, dvcRoots: string[]): Promise<boolean> {
+  const r = await runProcess('git', ['ls-files', '-z', '--', ':(glob)**/.dvcignore'], { cwd: workspaceRoot });
+  const files = new Set([...dvcRoots.map((d) => posix.join(d, '.dvcignore')), ...(r.exitCode === 0 ? r.stdout.split('\0').filter(Boolean) : [])]);
+  for (const file of files) {
+    const text = fileReader(workspaceRoot)(file);
+    if (text !== undefined && parseDvcignore(text, '').length > 0) return true;
+  }
+  return false;
 }
 
 async function gitIgnored(workspaceRoot: string, paths: string[]): Promise<Set<string>> {
@@ -117,6 +120,7 @@ export async function createDvcNodes(
   const outs: StageOutRef[] = parsed.flatMap((p) => stageOutRefs({ ...p, targetName }));
   const candidates = parsed.flatMap((p) => p.stages.flatMap((s) => s.deps.map((d) => posix.join(p.projectRoot, d))));
   const ignored = await gitIgnored(workspaceRoot, [...new Set(candidates)]);
+  const dvcignore = await hasDvcignoreRules(workspaceRoot, [...new Set(parsed.map((p) => dvcRootOf(workspaceRoot, p.projectRoot)))]);
   const cli = cliCommand(workspaceRoot);
   return parsed.map((p) => {
     const targets = stageTargets({
@@ -132,6 +136,7 @@ export async function createDvcNodes(
       cli,
       dvcBin,
       snapshotPath: (stage) => snapshotPathFor(workspaceRoot, p.projectRoot, stage),
+      dvcignore,
     });
     return [
       p.file,
@@ -187,6 +192,7 @@ export async function postTasksExecution(
   const prefix = options?.targetPrefix ?? DEFAULT_PREFIX;
   const { workspaceRoot } = context;
   const toCommit = new Map<string, string[]>();
+  const lockChanged = new Set<string>();
   for (const result of Object.values(context.taskResults)) {
     const { task, status } = result;
     if (!RESTORED.has(status) || !task.target.target.startsWith(prefix)) continue;
@@ -201,14 +207,14 @@ export async function postTasksExecution(
       });
     }
     const changed = await mergeLockEntry(join(workspaceRoot, projectRoot, 'dvc.lock'), snap.stage, snap.entry);
+    if (changed) lockChanged.add(projectRoot);
     if (changed || !outsInDvcCache(workspaceRoot, projectRoot, snap.stage, snap.entry.outs ?? [])) {
       toCommit.set(projectRoot, [...(toCommit.get(projectRoot) ?? []), stage]);
     }
   }
-  if (options?.commitRestoredOuts === false) return;
   const dvcBin = options?.dvcBin ?? (existsSync(join(workspaceRoot, '.venv/bin/dvc')) ? '.venv/bin/dvc' : 'dvc');
   const bin = dvcBin.includes('/') && !isAbsolute(dvcBin) ? join(workspaceRoot, dvcBin) : dvcBin;
-  for (const [projectRoot, stages] of toCommit) {
+  for (const [projectRoot, stages] of options?.commitRestoredOuts === false ? [] : toCommit) {
     // The lock now matches the restored outs, so this only copies them into .dvc/cache (no prompt, no change).
     const r = await runProcess(bin, ['commit', '--quiet', ...stages], { cwd: join(workspaceRoot, projectRoot) });
     if (r.exitCode !== 0) {
@@ -218,4 +224,28 @@ export async function postTasksExecution(
       });
     }
   }
+  for (const projectRoot of lockChanged) await stageRestoredLock(workspaceRoot, projectRoot, bin);
+}
+
+/**
+ * Keeps git's index in step with a dvc.lock that a restore rewrote, the way DVC itself leaves it after `dvc repro`:
+ * with `core.autostage` on, DVC `git add`s dvc.lock after every run, so the restored lock is staged as well; with it
+ * off, an index that already differs from HEAD (the lock of other params, staged earlier) gets the restored lock, and
+ * an index that matches HEAD is left alone (an unstaged change, as DVC leaves it). Never a `MM dvc.lock` whose staged
+ * side disagrees with params.yaml.
+ */
+export async function stageRestoredLock(workspaceRoot: string, projectRoot: string, dvcBin: string): Promise<'staged' | 'left'> {
+  const lock = posix.join(projectRoot, 'dvc.lock');
+  const inRepo = await runProcess('git', ['rev-parse', '--is-inside-work-tree'], { cwd: workspaceRoot });
+  if (inRepo.exitCode !== 0) return 'left';
+  const config = await runProcess(dvcBin, ['config', 'core.autostage'], { cwd: join(workspaceRoot, projectRoot) });
+  const autostage = config.exitCode === 0 && /^(true|1|yes|on)$/i.test(config.stdout.trim());
+  // exit 1: the index's dvc.lock differs from HEAD's (something staged it)
+  const staged = (await runProcess('git', ['diff', '--cached', '--quiet', '--', lock], { cwd: workspaceRoot })).exitCode === 1;
+  if (!autostage && !staged) return 'left';
+  const add = await runProcess('git', ['add', '--', lock], { cwd: workspaceRoot });
+  if (add.exitCode !== 0) {
+    throw new DvcYamlError(`git add ${lock} after an Nx cache restore failed: ${add.error?.message ?? add.stderr.trim()}`, { where: lock });
+  }
+  return 'staged';
 }

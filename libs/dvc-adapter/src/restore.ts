@@ -248,8 +248,8 @@ async function restoreOne(
       }
       say(`${out.rel}: md5 ${actual} differs from the pointer (${out.md5}); replacing it (force)`);
     }
+    // The outcome is the result (callers print it once); progress lines are the steps towards it.
     if (allPresent) {
-      say(`${paths.join(', ')}: present, md5 matches ${pointerRel}`);
       return { pointer: pointerRel, paths, action: 'present', pushed: undefined, warnings };
     }
   }
@@ -270,7 +270,6 @@ async function restoreOne(
         if (actual !== out.md5) verified = false;
       }
       if (verified && (await Promise.all(outs.map((o) => exists(o.abs)))).every(Boolean)) {
-        say(`${paths.join(', ')}: pulled from '${remote}'`);
         return { pointer: pointerRel, paths, action: 'pulled', pushed: undefined, warnings };
       }
       pullSkipped = 'dvc pull did not restore the data';

@@ -120,3 +120,80 @@ test('a malformed .dvc pointer is a DvcFileError naming the file and the key', a
   expect(err.message).toMatch(/outs\.0\.(path|md5)/);
   await expect(readDvcPointer(join(scratch, 'absent.dvc'))).rejects.toThrow(/absent\.dvc: \.dvc pointer not found/);
 });
+
+test('a dvc killed by the timeout is a DvcCommandError with timedOut and the signal, not an exit code', async () => {
+  const slow = createDvc({ cwd: repo.dir, dvcBin: DVC_BIN, timeoutMs: 50 });
+  const err = (await slow.status().catch((e: unknown) => e)) as DvcCommandError;
+  expect(err).toBeInstanceOf(DvcCommandError);
+  expect(err).toMatchObject({ code: 'ERR_DVC_COMMAND', timedOut: true, isCanceled: false, signal: 'SIGTERM', exitCode: undefined });
+  expect(err.message).toMatch(/^`dvc status --json` timed out after 50 ms in /);
+});
+
+test('an aborted cancelSignal is a DvcCommandError with isCanceled', async () => {
+  const controller = new AbortController();
+  const dvc = createDvc({ cwd: repo.dir, dvcBin: DVC_BIN, cancelSignal: controller.signal });
+  const pending = dvc.status().catch((e: unknown) => e);
+  setTimeout(() => controller.abort(), 20);
+  const err = (await pending) as DvcCommandError;
+  expect(err).toBeInstanceOf(DvcCommandError);
+  expect(err).toMatchObject({ isCanceled: true, timedOut: false, exitCode: undefined });
+  expect(err.message).toMatch(/^`dvc status --json` was canceled in /);
+});
+
+test('a failing dvc has its exit code and no signal', async () => {
+  const err = (await repo.dvc.raw(['no-such-command']).catch((e: unknown) => e)) as DvcCommandError;
+  expect(err).toBeInstanceOf(DvcCommandError);
+  expect(err).toMatchObject({ timedOut: false, isCanceled: false, signal: undefined });
+  expect(err.exitCode).toBeGreaterThan(0);
+  expect(err.message).toContain(`failed with exit code ${err.exitCode}`);
+});
+
+test('every error class has a stable code, and instanceof holds across a second copy of the module', async () => {
+  const here = await import('../src/errors.js');
+  const nxHere = await import('../src/nx/errors.js');
+  // A second copy of the same modules, as two installed versions of the package would give.
+  // @ts-expect-error the query makes vite load a second instance; TypeScript knows no such module
+  const copy = (await import('../src/errors.ts?copy')) as typeof here;
+  // @ts-expect-error as above
+  const nxCopy = (await import('../src/nx/errors.ts?copy')) as typeof nxHere;
+  expect(copy.DvcCommandError).not.toBe(here.DvcCommandError);
+  const make = (m: typeof here, n: typeof nxHere) => ({
+    DvcError: new m.DvcError('x'),
+    DvcNotFoundError: new m.DvcNotFoundError(['dvc']),
+    DvcCommandError: new m.DvcCommandError({ args: ['status'], exitCode: 1, stderr: '', stdout: '', dvcMessage: 'm', cwd: '/' }),
+    DvcOutputParseError: new m.DvcOutputParseError({ args: ['status'], output: '', issues: 'i' }),
+    DvcFileError: new m.DvcFileError('f', 'p'),
+    DataIntegrityError: new m.DataIntegrityError({ file: 'f', expectedMd5: 'a', actualMd5: 'b' }),
+    DataRestoreError: new m.DataRestoreError('f', 'r'),
+    DvcYamlError: new n.DvcYamlError('y', { where: 'dvc.yaml' }),
+    DvcNxStageError: new n.DvcNxStageError('s', { stage: 's', dvcYaml: 'dvc.yaml' }),
+  });
+  const codes = {
+    DvcError: 'ERR_DVC',
+    DvcNotFoundError: 'ERR_DVC_NOT_FOUND',
+    DvcCommandError: 'ERR_DVC_COMMAND',
+    DvcOutputParseError: 'ERR_DVC_OUTPUT_PARSE',
+    DvcFileError: 'ERR_DVC_FILE',
+    DataIntegrityError: 'ERR_DVC_DATA_INTEGRITY',
+    DataRestoreError: 'ERR_DVC_DATA_RESTORE',
+    DvcYamlError: 'ERR_DVC_YAML',
+    DvcNxStageError: 'ERR_DVC_NX_STAGE',
+  } as const;
+  const fromCopy = make(copy, nxCopy);
+  const classes = { ...here, ...nxHere } as unknown as Record<string, abstract new (...a: never[]) => Error>;
+  const copyClasses = { ...copy, ...nxCopy } as unknown as Record<string, abstract new (...a: never[]) => Error>;
+  for (const [name, err] of Object.entries(make(here, nxHere))) {
+    const other = fromCopy[name as keyof typeof fromCopy];
+    expect(err.code, name).toBe(codes[name as keyof typeof codes]);
+    expect(err.name, name).toBe(name);
+    expect(other, name).toBeInstanceOf(classes[name]!); // the copy's instance, this copy's class
+    expect(err, name).toBeInstanceOf(copyClasses[name]!);
+    expect(other, name).toBeInstanceOf(here.DvcError);
+    expect(other, name).toBeInstanceOf(Error);
+  }
+  // brands do not leak sideways or upwards
+  expect(fromCopy.DvcError).not.toBeInstanceOf(here.DvcCommandError);
+  expect(fromCopy.DvcFileError).not.toBeInstanceOf(here.DvcCommandError);
+  expect(new Error('plain')).not.toBeInstanceOf(here.DvcError);
+  expect({ code: 'ERR_DVC_COMMAND' }).not.toBeInstanceOf(here.DvcCommandError);
+});

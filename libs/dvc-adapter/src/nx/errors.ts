@@ -2,6 +2,8 @@ import { DvcError } from '../errors.js';
 
 /** dvc.yaml (or a params/vars file it reads) cannot be turned into stages: names the place and the key. */
 export class DvcYamlError extends DvcError {
+  static override readonly brand: symbol = Symbol.for('@mlops-ts/dvc-adapter/DvcYamlError');
+  override readonly code = 'ERR_DVC_YAML';
   /** Where in dvc.yaml, e.g. `dvc.yaml: stages.train.foreach` (file relative to the workspace when known). */
   readonly where: string;
   /** The missing or bad key, when there is one. */
@@ -15,6 +17,8 @@ export class DvcYamlError extends DvcError {
 
 /** Running a stage for Nx, or merging its cached dvc.lock entry back, failed. */
 export class DvcNxStageError extends DvcError {
+  static override readonly brand: symbol = Symbol.for('@mlops-ts/dvc-adapter/DvcNxStageError');
+  override readonly code = 'ERR_DVC_NX_STAGE';
   readonly stage: string;
   readonly dvcYaml: string;
   constructor(message: string, fields: { stage: string; dvcYaml: string }, options?: { cause?: unknown }) {

@@ -4,10 +4,11 @@
  * until the stage re-runs), and the content of dependencies git ignores and no `.dvc` pointer covers.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { md5File } from '../files.js';
+import { DvcIgnore } from './dvcignore.js';
 import { DvcYamlError } from './errors.js';
 import { isRecord, parseYamlForDvc, plain } from './interpolate.js';
 import { resolveDvcYaml, selectParams } from './stages.js';
@@ -17,7 +18,10 @@ export interface StageFingerprintOptions {
   /** dvc.yaml relative to the workspace root. */
   dvcYaml: string;
   stage: string;
-  /** Workspace-relative paths whose content goes into the fingerprint (ignored, unpointed deps). */
+  /**
+   * Workspace-relative paths whose content goes into the fingerprint (gitignored unpointed deps, and committed code
+   * deps when a .dvcignore has rules). Folders are hashed over the files DVC hashes: what .dvcignore excludes is left out.
+   */
   hashPaths?: readonly string[];
 }
 
@@ -46,7 +50,18 @@ export function fileReader(dir: string): (rel: string) => string | undefined {
   };
 }
 
-async function contentHash(path: string): Promise<string> {
+/** The DVC repository root (nearest folder with `.dvc/`) of a workspace-relative folder, workspace-relative. */
+export function dvcRootOf(workspaceRoot: string, dir: string): string {
+  let d = dir === '.' ? '' : dir;
+  for (;;) {
+    if (existsSync(join(workspaceRoot, d, '.dvc'))) return d;
+    if (d === '') return '';
+    d = posix.dirname(d) === '.' ? '' : posix.dirname(d);
+  }
+}
+
+async function contentHash(workspaceRoot: string, dvcRoot: string, wsPath: string, ignore: DvcIgnore): Promise<string> {
+  const path = join(workspaceRoot, wsPath);
   let s;
   try {
     s = await stat(path);
@@ -55,10 +70,13 @@ async function contentHash(path: string): Promise<string> {
   }
   if (s.isFile()) return md5File(path);
   if (!s.isDirectory()) return '<special>';
-  const entries = (await readdir(path, { recursive: true, withFileTypes: true }))
-    .filter((e) => e.isFile())
-    .map((e) => posix.relative(path, posix.join(e.parentPath, e.name)))
-    .sort();
+  const inRepo = posix.relative(dvcRoot, wsPath);
+  const entries = inRepo.startsWith('..')
+    ? (await readdir(path, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => posix.relative(path, posix.join(e.parentPath, e.name)))
+        .sort()
+    : await ignore.files(inRepo);
   const hash = createHash('md5');
   for (const rel of entries) hash.update(`${rel}\0${await md5File(join(path, rel))}\n`);
   return `${hash.digest('hex')}.dir`;
@@ -90,7 +108,9 @@ export async function stageFingerprint(options: StageFingerprintOptions): Promis
     params[p.file] = plain(selectParams(isRecord(doc) ? doc : {}, p.keys, where)) as Record<string, unknown>;
   }
   const content: Record<string, string> = {};
-  for (const p of [...(options.hashPaths ?? [])].sort()) content[p] = await contentHash(join(options.workspaceRoot, p));
+  const dvcRoot = dvcRootOf(options.workspaceRoot, posix.dirname(options.dvcYaml));
+  const ignore = await DvcIgnore.load(join(options.workspaceRoot, dvcRoot));
+  for (const p of [...(options.hashPaths ?? [])].sort()) content[p] = await contentHash(options.workspaceRoot, dvcRoot, p, ignore);
   return {
     dvcYaml: options.dvcYaml,
     stage: stage.name,

@@ -86,6 +86,11 @@ export interface StageTargetsInput {
   dvcBin: string;
   /** Workspace-relative path of the dvc.lock entry snapshot the target caches for a stage. */
   snapshotPath: (stage: string) => string;
+  /**
+   * A .dvcignore has rules: committed deps are then hashed by the fingerprint command, which leaves out what DVC
+   * ignores (e.g. `*.test.ts` beside the code), instead of by Nx file globs, which cannot re-include what a rule drops.
+   */
+  dvcignore?: boolean;
 }
 
 /** POSIX shell single-quoting for the arguments the generated commands carry. */
@@ -147,13 +152,17 @@ export function stageTargets(input: StageTargetsInput): Record<string, NxTarget>
           hashPaths.push(path); // content-hashed by the fingerprint command below
           break;
         case 'committed':
-          addInput(ws(path));
-          addInput(`${ws(path)}/**/*`);
+          if (input.dvcignore) {
+            hashPaths.push(path);
+          } else {
+            addInput(ws(path));
+            addInput(`${ws(path)}/**/*`);
+          }
           break;
       }
     }
     // Param values (from params.yaml now, not dvc.lock: before a re-run the lock still holds the old ones), the
-    // resolved stage definition, and the content of ignored, unpointed deps.
+    // resolved stage definition, and the content of ignored, unpointed deps (and of code deps under a .dvcignore).
     const hashArgs = hashPaths.map((p) => ` --hash ${shq(p)}`).join('');
     addInput({ runtime: `${input.cli} fingerprint --dvc-yaml ${shq(dvcYaml)} --stage ${shq(stage.name)}${hashArgs}` });
     // Like DVC, the stage is keyed by what dvc.yaml declares: no implicit npm lockfile hash (declare it as a dep).
