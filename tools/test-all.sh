@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command (README: `npm test`; CI: .ci/run calls this, once per Node version).
+# One pass of the project's tests on the Node first on PATH (tools/test.sh runs it on the machine's Node, then on Node 24).
 # 1. setup (npm ci, pinned Python tools in .venv, DVC remote, raw data) — idempotent
 # 2. Nx: project graph in sync, then lint, typecheck and build of every project
 # 3. every project's tests, never from the Nx cache (they start their own dvc repos, mlflow servers and S3 server on
@@ -9,7 +9,7 @@
 # Environment:
 #   MLOPS_AFFECTED=1     only the projects `nx affected` names (base/head from NX_BASE/NX_HEAD, else nx.json's
 #                        defaultBase); the default is every project
-#   MLOPS_TESTS_ONLY=1   setup and tests only (steps 2 and 4 skipped): .ci/run's second pass on another Node
+#   MLOPS_TESTS_ONLY=1   setup and tests only (steps 2 and 4 skipped): tools/test.sh's second pass on Node 24
 #   MLOPS_TEST_LABEL     name of this pass in the reports (default: node<major>); reports go to tmp/test-results/<label>
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

