@@ -1,5 +1,5 @@
 import { TrackingError } from './errors.js';
-import type { DatasetInput, LoggedModelRef, MetricPoint, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
+import type { RunEndReport, DatasetInput, LoggedModelRef, MetricPoint, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
 
 async function settleAll<T>(operation: string, runs: readonly { tracker: string }[], call: (i: number) => Promise<T>): Promise<T[]> {
   const results = await Promise.allSettled(runs.map((_, i) => call(i)));
@@ -60,9 +60,17 @@ export class FanOutRun implements TrackerRun {
     return refs.find((r) => r.modelId) ?? refs[0] ?? {};
   }
 
-  /** Ends every run, even when some fail, and then reports the failures. */
-  end(status?: RunStatus): Promise<void> {
-    return settleAll('end', this.runs, (i) => this.runs[i]!.end(status)).then(() => undefined);
+  /** Each tracker's end report, in the order of the trackers (after `end`). */
+  reports: RunEndReport[] = [];
+
+  /**
+   * Ends every run, even when some fail, and then reports the failures. The report is delivered only when every
+   * tracker delivered; `pending` joins the trackers' pending lines.
+   */
+  async end(status?: RunStatus): Promise<RunEndReport> {
+    this.reports = await settleAll('end', this.runs, (i) => this.runs[i]!.end(status));
+    const pending = this.reports.flatMap((r) => (r.pending ? [r.pending] : []));
+    return { tracker: this.tracker, delivered: this.reports.every((r) => r.delivered), ...(pending.length > 0 ? { pending: pending.join('; ') } : {}) };
   }
 }
 

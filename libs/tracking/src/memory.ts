@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { StartRunOptionsSchema } from './port.js';
-import type { DatasetInput, LoggedModelRef, MetricPoint, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
+import type { ModelSignature, DatasetInput, LoggedModelRef, MetricPoint, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
 
 /** Everything one run received, as plain data. */
 export interface RecordedRun {
@@ -11,7 +11,7 @@ export interface RecordedRun {
   tags: Record<string, string>;
   inputs: DatasetInput[];
   artifacts: { localPath: string; artifactPath?: string }[];
-  models: { localDir: string; name: string }[];
+  models: { localDir: string; name: string; signature?: ModelSignature }[];
   status?: RunStatus;
 }
 
@@ -72,11 +72,12 @@ export class MemoryTracker implements Tracker {
         record.artifacts.push(artifactPath === undefined ? { localPath } : { localPath, artifactPath });
       },
       async logModel(localDir, options): Promise<LoggedModelRef> {
-        record.models.push({ localDir, name: options.name });
+        record.models.push({ localDir, name: options.name, ...(options.signature ? { signature: options.signature } : {}) });
         return { modelId: `${record.runId}/${options.name}` };
       },
       async end(status = 'FINISHED') {
         record.status = status;
+        return { tracker, delivered: true };
       },
     };
   }

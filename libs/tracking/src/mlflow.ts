@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { MlflowClient} from '@mlops-ts/mlflow-client';
-import { BufferedLogger, type BufferedLoggerOptions, type LoggerEvent, type Run, type SourceType } from '@mlops-ts/mlflow-client';
-import type { DatasetInput, LoggedModelRef, MetricPoint, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
+import { BufferedLogger, redactedUri, type BufferedLoggerOptions, type LoggerEvent, type Run, type SourceType } from '@mlops-ts/mlflow-client';
+import type { RunEndReport, DatasetInput, LoggedModelRef, MetricPoint, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
 import { StartRunOptionsSchema } from './port.js';
 
 export const MLFLOW = 'mlflow';
@@ -128,14 +128,15 @@ class MlflowRun implements TrackerRun {
   }
 
   /** Delivers every buffered metric, then ends the run. Points the server could not take are kept in spill files. */
-  async end(status: RunStatus = 'FINISHED'): Promise<void> {
+  async end(status: RunStatus = 'FINISHED'): Promise<RunEndReport> {
     const result = await this.logger.close();
-    if (result.spilledPoints > 0) {
-      this.options.log?.(
-        `MLflow: ${result.spilledPoints} points kept in ${result.spillFiles.join(', ')}; deliver them with \`npm run mlflow -- replay ${this.options.spillDir}\``,
-      );
-    }
     await this.client.endRun(this.runId, status);
+    if (result.spilledPoints === 0) return { tracker: MLFLOW, delivered: true };
+    return {
+      tracker: MLFLOW,
+      delivered: false,
+      pending: `${result.spilledPoints} MLflow points wait in ${result.spillFiles.join(', ')}; deliver them with \`npm run mlflow -- replay ${this.options.spillDir} --uri ${redactedUri(this.client.trackingUri)}\``,
+    };
   }
 }
 

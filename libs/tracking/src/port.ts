@@ -37,6 +37,31 @@ export interface DatasetInput {
   profile?: string;
 }
 
+/** A model's interface: feature names in, one probability column per class out (MLflow writes it into `MLmodel`). */
+export const ModelSignatureSchema = z.object({
+  inputs: z.array(z.object({ name: z.string().min(1), type: z.literal('float') })).min(1),
+  outputs: z.array(z.object({ name: z.string().min(1), type: z.literal('float') })).min(1),
+});
+export type ModelSignature = z.infer<typeof ModelSignatureSchema>;
+
+export interface LogModelOptions {
+  name: string;
+  params?: Record<string, string>;
+  metrics?: Record<string, number>;
+  signature?: ModelSignature;
+}
+
+/**
+ * What `end()` reports. `delivered: false`: the server was unreachable and what was left (metrics, params, tags,
+ * artifacts, model, end status) waits on disk; `pending` is one line naming where it waits and the exact command
+ * that delivers it (e.g. `npm run mlflow -- replay .mlflow-spill --uri http://host:5000`, no credentials).
+ */
+export interface RunEndReport {
+  tracker: string;
+  delivered: boolean;
+  pending?: string;
+}
+
 export interface LoggedModelRef {
   /** Tracker-specific model id (MLflow logged model id, ClearML model id), when the tracker has one. */
   modelId?: string;
@@ -64,11 +89,15 @@ export interface TrackerRun {
   /** Upload a file or a directory (recursively) under `artifactPath`. */
   logArtifact(localPath: string, artifactPath?: string): Promise<void>;
   /** Store a model folder as the run's model (artifacts + the tracker's model entity). */
-  logModel(localDir: string, options: { name: string; params?: Record<string, string>; metrics?: Record<string, number> }): Promise<LoggedModelRef>;
-  end(status?: RunStatus): Promise<void>;
+  logModel(localDir: string, options: LogModelOptions): Promise<LoggedModelRef>;
+  /**
+   * Flushes and ends the run; must be called, also on failure. `logArtifact`/`logModel`/`logParams`/`setTags` do not
+   * throw because the server went away mid-run: what could not be sent waits on disk and the report says so.
+   */
+  end(status?: RunStatus): Promise<RunEndReport>;
 }
 
-/** Tracker name → run id in that tracker. Stages store it (e.g. models/<name>/run.json) so a later stage can resume. */
+/** Tracker name → run id in that tracker. Stages store it (in `.mlops/runs/<model>.json`, see `RunRecordSchema`) so a later stage can resume. */
 export type RunRef = Record<string, string>;
 
 export interface Tracker {
