@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { loadFeatureSplit, type FeatureMeta } from '@mlops-ts/data-prep';
-import { evaluate, evaluatePredictions, loadModelFolder, type Evaluation } from '@mlops-ts/model-train';
+import { evaluate, evaluatePredictions, loadModelFolder, selectBackend, type Evaluation, type SelectBackendOptions } from '@mlops-ts/model-train';
 import { OutputSet, StageInputError } from '@mlops-ts/stage-kit';
 import { PipelineTags, type Tracker, type TrackerRun, type TrackingTarget } from '@mlops-ts/tracking';
 import { readRunRecord, runRecordPath, writeRunRecord } from './records.js';
@@ -43,6 +43,8 @@ export interface EvaluateModelOptions {
   /** Omit to evaluate without tracking. */
   openTracker?: OpenTracker;
   log?: (line: string) => void;
+  /** Skipped-backend notices of model-train (none without it). */
+  onBackendNotice?: (line: string) => void;
 }
 
 export interface EvaluateModelResult {
@@ -61,6 +63,10 @@ export interface EvaluateModelResult {
 export async function evaluateModel(o: EvaluateModelOptions): Promise<EvaluateModelResult> {
   const log = o.log ?? (() => undefined);
   const modelDir = join(o.modelsDir, o.model);
+  // The fastest backend there is (predictions are the same on each); skipped ones only through the notice callback.
+  const notice: { onBackendNotice?: (line: string) => void } = o.onBackendNotice ? { onBackendNotice: o.onBackendNotice } : {};
+  const backend = await selectBackend('auto', notice as SelectBackendOptions);
+  log(`backend: ${backend.backend}`);
   const loaded = await loadModelFolder(modelDir).catch((error: unknown) => {
     throw new StageInputError(`${modelDir}: no trained model (${error instanceof Error ? error.message : String(error)}): run the train@${o.model} stage first`, { cause: error });
   });
