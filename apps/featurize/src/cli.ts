@@ -1,5 +1,4 @@
-import { runFeaturize, type FeatureMeta } from '@mlops-ts/data-prep';
-import { STAGE_PARAMS } from '@mlops-ts/pipeline';
+import { DataParamsSchema, FeaturizeParamsSchema, SplitParamsSchema, runFeaturize, type FeatureMeta } from '@mlops-ts/data-prep';
 import { defineStage } from '@mlops-ts/stage-kit';
 import { z } from 'zod';
 
@@ -9,7 +8,8 @@ export const stage = defineStage({
   description: 'Split the prepared table, fit encoders and scalers on train, write feature splits and meta.json.',
   cli: (p) => p.option('--in <dir>', 'prepared data directory', 'data/prepared').option('--out <dir>', 'features directory', 'data/features'),
   args: z.object({ in: z.string(), out: z.string() }),
-  params: STAGE_PARAMS.featurize,
+  // The same sections as @mlops-ts/pipeline's STAGE_PARAMS.featurize (tests/ checks it), without loading the training libraries.
+  params: { data: DataParamsSchema, featurize: FeaturizeParamsSchema, split: SplitParamsSchema },
   async run({ options, params, log }): Promise<FeatureMeta> {
     const started = Date.now();
     const { data, featurize, split } = params;

@@ -1,5 +1,4 @@
-import { runPrepare, type DataQuality, type PreparedManifest } from '@mlops-ts/data-prep';
-import { STAGE_PARAMS } from '@mlops-ts/pipeline';
+import { DataParamsSchema, PrepareParamsSchema, runPrepare, type DataQuality, type PreparedManifest } from '@mlops-ts/data-prep';
 import { defineStage } from '@mlops-ts/stage-kit';
 import { z } from 'zod';
 
@@ -12,7 +11,8 @@ export const stage = defineStage({
       .option('--out <dir>', 'prepared data directory', 'data/prepared')
       .option('--metrics <file>', 'data-quality metrics file', 'metrics/data_quality.json'),
   args: z.object({ out: z.string(), metrics: z.string() }),
-  params: STAGE_PARAMS.prepare,
+  // The same sections as @mlops-ts/pipeline's STAGE_PARAMS.prepare (tests/ checks it), without loading the training libraries.
+  params: { data: DataParamsSchema, prepare: PrepareParamsSchema },
   async run({ options, params, log }): Promise<{ quality: DataQuality; manifest: PreparedManifest }> {
     const started = Date.now();
     const result = await runPrepare({ data: params.data, prepare: params.prepare, outDir: options.out, metricsPath: options.metrics, onProgress: log });

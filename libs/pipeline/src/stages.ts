@@ -4,14 +4,16 @@ import { CompareParamsSchema, TrackingParamsSchema } from '@mlops-ts/tracking';
 
 /**
  * Every stage's params sections → the schemas that hold all of their rules: the one list the stage CLIs declare
- * (`defineStage({ params: STAGE_PARAMS.train })`) and `npm run check` validates before a pipeline run.
+ * (`defineStage({ params: STAGE_PARAMS.train })`) and `npm run check` validates before a pipeline run. prepare and
+ * featurize declare the same sections from data-prep directly (so they do not load the training libraries); their
+ * CLI tests check that they match this list.
  */
 export const STAGE_PARAMS = {
   prepare: { data: DataParamsSchema, prepare: PrepareParamsSchema },
   featurize: { data: DataParamsSchema, featurize: FeaturizeParamsSchema, split: SplitParamsSchema },
   train: { models: ModelsParamsSchema, train: TrainParamsSchema, tracking: TrackingParamsSchema },
-  evaluate: { models: ModelsParamsSchema, tracking: TrackingParamsSchema },
-  compare: { models: ModelsParamsSchema, compare: CompareParamsSchema, tracking: TrackingParamsSchema },
+  evaluate: { tracking: TrackingParamsSchema },
+  compare: { models: ModelsParamsSchema, compare: CompareParamsSchema },
 } as const;
 
 export type StageName = keyof typeof STAGE_PARAMS;
