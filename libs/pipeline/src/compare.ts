@@ -99,7 +99,7 @@ export async function compareModels(o: CompareModelsOptions): Promise<CompareRes
   const out = new OutputSet();
   try {
     await out.json(o.out, summary);
-    await out.file(o.out.replace(/\.json$/, '') + '.csv', rankingCsv(ranking, metricKeys));
+    await out.file(o.out.replace(/\.json$/, '') + '.csv', rankingCsv(ranking, metricKeys, { runIds: false }));
     await out.commit();
   } catch (error) {
     await out.discard();
@@ -119,19 +119,20 @@ async function register(o: CompareModelsOptions, model: string, best: RankedCand
   }
   const registry = await o.openRegistry!();
   try {
-    const { version, changed } = await registerChampion({
+    const registration = await registerChampion({
       client: registry.client,
       name: o.compare.registered_model,
       best: { ...best, runId: record.ref['mlflow'], loggedModelId: record.loggedModelId },
       metric: o.compare.metric,
       alias: o.compare.alias,
     });
+    const { version, changed } = registration;
     log(
       changed
-        ? `registered ${o.compare.registered_model} version ${version.version} (${model}) as @${o.compare.alias}`
-        : `@${o.compare.alias} already is ${o.compare.registered_model} version ${version.version} (${model}, same run and model): alias confirmed, nothing registered`,
+        ? `registered ${o.compare.registered_model} version ${version} (${model}) as @${o.compare.alias}`
+        : `@${o.compare.alias} already is ${o.compare.registered_model} version ${version} (${model}, same run and model): alias confirmed, nothing registered`,
     );
-    return { registered: { name: o.compare.registered_model, version: version.version, alias: o.compare.alias, changed } };
+    return { registered: { name: o.compare.registered_model, version, alias: o.compare.alias, changed } };
   } finally {
     await registry.close();
   }

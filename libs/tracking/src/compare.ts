@@ -83,12 +83,11 @@ export async function rankMlflowRuns(opts: {
   return rankByMetric(runs.map(candidateOf), opts.metric, opts.higherIsBetter);
 }
 
-/** What `registerChampion` did: a new version, or the alias confirmed on the version that already holds this model. */
-export interface ChampionRegistration {
-  version: ModelVersion;
-  /** `true`: a new model version was created; `false`: the alias already pointed at this run and model. */
+/** What `registerChampion` did: the version the alias points at, and whether it is new. */
+export type ChampionRegistration = ModelVersion & {
+  /** `true`: a new model version was created; `false`: the alias already pointed at this run and model (confirmed). */
   changed: boolean;
-}
+};
 
 /**
  * Registers the best candidate's logged model under `name` and points `alias` (default "champion") at it — only when
@@ -108,9 +107,11 @@ export async function registerChampion(opts: {
     if (error instanceof MlflowNotFoundError) return undefined;
     throw error;
   });
-  if (current && current.run_id === opts.best.runId && (current.model_id ?? undefined) === opts.best.loggedModelId) {
+  // The version's model: its model_id where the server returns it, else the `models:/<id>` source it was created from.
+  const sameModel = (v: ModelVersion) => v.model_id === opts.best.loggedModelId || v.source === `models:/${opts.best.loggedModelId}`;
+  if (current && current.run_id === opts.best.runId && sameModel(current)) {
     await opts.client.setRegisteredModelAlias(opts.name, alias, current.version);
-    return { version: current, changed: false };
+    return { ...current, changed: false };
   }
   const version = await opts.client.registerModel({
     name: opts.name,
@@ -119,16 +120,20 @@ export async function registerChampion(opts: {
     alias,
     tags: { [PipelineTags.model]: opts.best.model, 'mlops.rank_metric': opts.metric, 'mlops.rank_score': String(opts.best.score) },
   });
-  return { version, changed: true };
+  return { ...version, changed: true };
 }
 
-/** CSV of a ranking: rank, model, score, then the given metric columns (no run ids: the file is DVC-versioned and stays the same for the same results). */
-export function rankingCsv(ranked: readonly RankedCandidate[], metricKeys: readonly string[]): string {
+/**
+ * CSV of a ranking: rank, model, run id, score, then the given metric columns. `runIds: false` leaves the run id
+ * column out (a DVC-versioned file that must stay the same for the same results).
+ */
+export function rankingCsv(ranked: readonly RankedCandidate[], metricKeys: readonly string[], opts: { runIds?: boolean } = {}): string {
+  const ids = opts.runIds ?? true;
   const cell = (v: string | number | null | undefined): string => {
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  const header = ['rank', 'model', 'score', ...metricKeys];
-  const rows = ranked.map((r) => [r.rank, r.model, r.score, ...metricKeys.map((k) => r.metrics[k])].map(cell).join(','));
+  const header = ['rank', 'model', ...(ids ? ['run_id'] : []), 'score', ...metricKeys];
+  const rows = ranked.map((r) => [r.rank, r.model, ...(ids ? [r.runId] : []), r.score, ...metricKeys.map((k) => r.metrics[k])].map(cell).join(','));
   return [header.join(','), ...rows].join('\n') + '\n';
 }
