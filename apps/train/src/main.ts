@@ -2,7 +2,7 @@
 // Stage train@<model>: parse, validate, call @mlops-ts/pipeline's trainModel, report.
 import { join } from 'node:path';
 import { mlflowConfigFromEnv } from '@mlops-ts/mlflow-client';
-import { RUN_RECORDS_DIR, STAGE_PARAMS, trainModel } from '@mlops-ts/pipeline';
+import { modelParamsOf, RUN_RECORDS_DIR, STAGE_PARAMS, trainModel } from '@mlops-ts/pipeline';
 import { defineStage, gitFacts } from '@mlops-ts/stage-kit';
 import { MemoryTracker, openMlflowTracking, type Tracker, type TrackingTarget } from '@mlops-ts/tracking';
 import { z } from 'zod';
@@ -21,6 +21,7 @@ const stage = defineStage({
   params: STAGE_PARAMS.train,
   label: (o) => `train ${o.model}`,
   async run({ options: o, params, paramsFile, env, log, onInterrupt }) {
+    modelParamsOf(params.models, o.model, paramsFile); // a wrong name stops here, before a server is started
     const git = await gitFacts(process.cwd());
     let tracker: Tracker;
     let target: TrackingTarget = { kind: 'offline' };

@@ -60,12 +60,16 @@ export function modelSignature(featureNames: readonly string[], classes: readonl
  * for byte: model.json, weights.bin, model-meta.json, history.json (no run ids, no timings). What changes from run
  * to run goes to the run record.
  */
+/** The params of model `name`, or a params error naming the key and the models there are. */
+export function modelParamsOf(models: Record<string, ModelParams>, name: string, paramsFile = 'params.yaml'): ModelParams {
+  const params = models[name];
+  if (!params) throw new StageParamsError(paramsFile, [{ key: `models.${name}`, message: `no such model (models are: ${Object.keys(models).join(', ')})` }]);
+  return params;
+}
+
 export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult> {
   const log = o.log ?? (() => undefined);
-  const modelParams = o.models[o.model];
-  if (!modelParams) {
-    throw new StageParamsError(o.paramsFile ?? 'params.yaml', [{ key: `models.${o.model}`, message: `no such model (models are: ${Object.keys(o.models).join(', ')})` }]);
-  }
+  const modelParams = modelParamsOf(o.models, o.model, o.paramsFile);
   const trainParams = resolveTrainParams(o.train, modelParams);
   const [train, valid] = await Promise.all([loadFeatureSplit(o.featuresDir, 'train'), loadFeatureSplit(o.featuresDir, 'valid')]).catch((error: unknown) => {
     throw new StageInputError(`${error instanceof Error ? error.message : String(error)} (run the featurize stage first)`, { cause: error });

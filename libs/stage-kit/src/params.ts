@@ -80,8 +80,7 @@ export function problemsOf(section: string, error: z.ZodError, input: unknown): 
         continue;
       case 'invalid_union': {
         const note = (issue as { note?: string }).note;
-        const discriminator = (issue as { discriminator?: string }).discriminator;
-        problems.push({ key: discriminator ? keyOf(key, [discriminator]) : key, message: note ?? issue.message });
+        problems.push({ key, message: `${note ?? issue.message} (got ${got})` });
         continue;
       }
       default:
