@@ -36,4 +36,6 @@ const stage = defineStage({
   },
 });
 
-process.exitCode = await stage.main();
+void stage.main(process.argv.slice(2), { env: process.env }).then((code) => {
+  process.exitCode = code;
+});

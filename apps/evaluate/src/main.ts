@@ -45,4 +45,6 @@ const stage = defineStage({
   },
 });
 
-process.exitCode = await stage.main();
+void stage.main(process.argv.slice(2), { env: process.env }).then((code) => {
+  process.exitCode = code;
+});

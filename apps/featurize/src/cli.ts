@@ -31,5 +31,5 @@ export const stage = defineStage({
 
 /** Runs the stage in-process (tests); `log` gets each progress line. */
 export function main(argv: readonly string[], log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {
-  return stage.run(argv, { stderr: (s) => log(s.replace(/\n$/, '')) });
+  return stage.run(argv, { stderr: (s) => log(s.replace(/\n$/, '')), env: process.env });
 }

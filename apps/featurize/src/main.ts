@@ -1,4 +1,6 @@
 #!/usr/bin/env node
 import { stage } from './cli.js';
 
-process.exitCode = await stage.main();
+void stage.main(process.argv.slice(2), { env: process.env }).then((code) => {
+  process.exitCode = code;
+});

@@ -16,7 +16,7 @@ export interface StageContext<O, P> {
   readonly paramsFile: string;
   /** The whole params mapping, for what the sections do not cover. */
   readonly rawParams: Record<string, unknown>;
-  /** The environment the app was started with (libraries get config from here through the app, never read it). */
+  /** The environment the app passed in (`io.env`, e.g. `process.env`); libraries get config from here, never read it. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** One progress line on stderr: `[<label>] line`. */
   log(line: string): void;
@@ -45,6 +45,7 @@ export interface StageSpec<A extends z.ZodType, S extends ParamsSections, R> {
 export interface StageIo {
   stderr?: (text: string) => void;
   stdout?: (text: string) => void;
+  /** The environment for `ctx.env` (the app passes `process.env`; default: empty). */
   env?: Readonly<Record<string, string | undefined>>;
   /** Receives SIGINT/SIGTERM (default: `process`). */
   signals?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
@@ -52,7 +53,7 @@ export interface StageIo {
   exit?: (code: number) => void;
 }
 
-export interface Stage<A extends z.ZodType, S extends ParamsSections, R> {
+export interface Stage<S extends ParamsSections, R> {
   readonly name: string;
   readonly description: string;
   /** The params sections this stage validates (the list `npm run check` goes through). */
@@ -68,9 +69,9 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 /**
  * One way to write a pipeline stage: commander options, params sections validated with zod (every problem named
  * with file and key, all at once), one exit-code table, signal handling that runs the stage's registered cleanups.
- * The app's `main.ts` is then `process.exitCode = await stage.main()`.
+ * The app's `main.ts` is then `stage.main(process.argv.slice(2), { env: process.env }).then((c) => (process.exitCode = c))`.
  */
-export function defineStage<A extends z.ZodType, S extends ParamsSections = Record<never, never>, R = unknown>(spec: StageSpec<A, S, R>): Stage<A, S, R> {
+export function defineStage<A extends z.ZodType, S extends ParamsSections = Record<never, never>, R = unknown>(spec: StageSpec<A, S, R>): Stage<S, R> {
   const sections = (spec.params ?? {}) as S;
   const hasParams = Object.keys(sections).length > 0;
 
@@ -100,7 +101,7 @@ export function defineStage<A extends z.ZodType, S extends ParamsSections = Reco
       params,
       paramsFile,
       rawParams,
-      env: io.env ?? process.env,
+      env: io.env ?? {},
       log: (line) => stderr(`[${label}] ${line}\n`),
       onInterrupt(cleanup) {
         cleanups.push(cleanup);

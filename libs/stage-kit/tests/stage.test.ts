@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CommanderError } from 'commander';
+import type * as Errors from '../src/errors.js';
 import { z } from 'zod';
 import {
   defineStage,
@@ -40,6 +41,7 @@ describe('validateSections', () => {
       } catch (e) {
         return e as StageParamsError;
       }
+      return undefined;
     })();
     expect(err).toBeInstanceOf(StageParamsError);
     expect(err?.message.split('\n')).toEqual([
@@ -73,7 +75,8 @@ describe('exit codes: one table', () => {
 });
 
 test('errors have stable codes and instanceof works across two copies of the module', async () => {
-  const copy = (await import('../src/errors.ts?copy')) as typeof import('../src/errors.js');
+  const specifier = '../src/errors.ts?copy'; // a second instance of the module, as a second installed copy would be
+  const copy = (await import(specifier)) as typeof Errors;
   expect(copy.StageParamsError).not.toBe(StageParamsError);
   const theirs = new copy.StageParamsError('p.yaml', [{ key: 'a', message: 'b' }]);
   expect(theirs).toBeInstanceOf(StageParamsError);

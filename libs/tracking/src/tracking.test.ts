@@ -1,5 +1,6 @@
 import { fanOut, flattenParams, MemoryTracker, TrackingError } from './index.js';
 import type { Tracker, TrackerRun } from './index.js';
+import type * as Errors from './errors.js';
 
 describe('flattenParams', () => {
   test('dots nested keys, keeps arrays whole, drops null leaves', () => {
@@ -110,7 +111,8 @@ describe('fanOut', () => {
   });
 
   test('TrackingError has a stable code and instanceof works across two copies of the module', async () => {
-    const copy = (await import('./errors.ts?copy')) as typeof import('./errors.js');
+    const specifier = './errors.ts?copy'; // a second instance of the module, as a second installed copy would be
+    const copy = (await import(specifier)) as typeof Errors;
     expect(copy.TrackingError).not.toBe(TrackingError);
     const theirs = new copy.TrackingError('logParams', [{ tracker: 'mlflow', error: new Error('x') }]);
     expect(theirs).toBeInstanceOf(TrackingError);
