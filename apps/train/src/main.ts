@@ -2,9 +2,9 @@
 // Stage train@<model>: parse, validate, call @mlops-ts/pipeline's trainModel, report.
 import { join } from 'node:path';
 import { mlflowConfigFromEnv } from '@mlops-ts/mlflow-client';
-import { modelParamsOf, RUN_RECORDS_DIR, STAGE_PARAMS, trainModel } from '@mlops-ts/pipeline';
+import { modelParamsOf, openStageTracking, RUN_RECORDS_DIR, STAGE_PARAMS, trainModel } from '@mlops-ts/pipeline';
 import { defineStage, gitFacts } from '@mlops-ts/stage-kit';
-import { MemoryTracker, openMlflowTracking, type Tracker, type TrackingTarget } from '@mlops-ts/tracking';
+import { openMlflowTracking } from '@mlops-ts/tracking';
 import { z } from 'zod';
 
 const stage = defineStage({
@@ -16,40 +16,30 @@ const stage = defineStage({
       .option('--features <dir>', 'feature splits written by featurize', 'data/features')
       .option('--out <dir>', 'model folder (default models/<name>)')
       .option('--records <dir>', 'run records (gitignored)', RUN_RECORDS_DIR)
-      .option('--no-tracking', `train without a tracking server (the run is kept in <records>/<name>.offline-run.json)`),
+      .option('--no-tracking', 'train without a tracking server (the run is kept in <records>/<name>.offline-run.json)'),
   args: z.object({ model: z.string().min(1), features: z.string(), out: z.string().optional(), records: z.string(), tracking: z.boolean() }),
   params: STAGE_PARAMS.train,
   label: (o) => `train ${o.model}`,
   async run({ options: o, params, paramsFile, env, log, onInterrupt }) {
     modelParamsOf(params.models, o.model, paramsFile); // a wrong name stops here, before a server is started
     const git = await gitFacts(process.cwd());
-    let tracker: Tracker;
-    let target: TrackingTarget = { kind: 'offline' };
-    let offline: MemoryTracker | undefined;
-    let close = async (): Promise<void> => undefined;
-    let lastingUrl: ((url: string) => string) | undefined;
-    if (!o.tracking) tracker = offline = new MemoryTracker('offline');
-    else {
-      // MLFLOW_TRACKING_URI or the embedded local server; a server that is down stops here, before training,
-      // unless tracking.offline_fallback keeps the run on disk instead.
-      try {
-        const opened = await openMlflowTracking({
+    const tracking = await openStageTracking({
+      enabled: o.tracking,
+      offlineFallback: params.tracking.offline_fallback,
+      open: () =>
+        openMlflowTracking({
           config: mlflowConfigFromEnv(env),
           localDir: '.mlflow',
           spillDir: '.mlflow-spill',
           user: env['USER'] ?? 'mlops-ts',
           source: { name: `apps/train (train@${o.model})`, type: 'LOCAL', ...(git.commit ? { gitCommit: git.commit } : {}), ...(git.branch ? { gitBranch: git.branch } : {}) },
           log,
-        });
-        ({ tracker, target, close, lastingUrl } = opened);
-        log(`tracking to MLflow at ${target.kind === 'embedded' ? `the embedded server over ${target.dir}` : opened.uri}`);
-      } catch (error) {
-        if (!params.tracking.offline_fallback) throw error;
-        log(`tracking server unavailable (${error instanceof Error ? error.message : String(error)}); tracking.offline_fallback is on: keeping the run on disk`);
-        tracker = offline = new MemoryTracker('offline');
-      }
-    }
+        }),
+      log,
+    });
+    log(tracking.description);
     try {
+      const { offline } = tracking;
       const result = await trainModel({
         model: o.model,
         models: params.models,
@@ -59,9 +49,9 @@ const stage = defineStage({
         featuresDir: o.features,
         outDir: o.out ?? join('models', o.model),
         recordsDir: o.records,
-        tracker,
-        target,
-        ...(lastingUrl ? { lastingUrl } : {}),
+        tracker: tracking.tracker,
+        target: tracking.target,
+        ...(tracking.lastingUrl ? { lastingUrl: tracking.lastingUrl } : {}),
         pipelineRunId: env['MLOPS_PIPELINE_RUN_ID'] ?? `adhoc-${Date.now()}`,
         git,
         log,
@@ -72,9 +62,9 @@ const stage = defineStage({
         ...(offline ? { offlineRun: () => offline.runs[0] } : {}),
       });
       if (result.warning) log(`warning: ${result.warning}`);
-      if (result.record.url) log(`run: ${result.record.url}${target.kind === 'embedded' ? ' (open it with `npm run mlflow-ui`)' : ''}`);
+      if (result.record.url) log(`run: ${result.record.url}${tracking.target.kind === 'embedded' ? ' (open it with `npm run mlflow-ui`)' : ''}`);
     } finally {
-      await close();
+      await tracking.close();
     }
   },
 });
