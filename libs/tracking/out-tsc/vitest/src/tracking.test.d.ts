@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=tracking.test.d.ts.map
