@@ -39,11 +39,13 @@ export interface OpenedMlflowTracking {
  * naming the server otherwise), or an embedded local server when none is configured.
  */
 export async function openMlflowTracking(opts: OpenMlflowTrackingOptions): Promise<OpenedMlflowTracking> {
+  // The embedded server's port dies with the stage: point people at the UI that lasts instead of that port.
+  const log = opts.log;
   const server = await resolveTrackingServer({
     config: opts.config,
     localDir: opts.localDir,
     ...(opts.mlflowBin ? { mlflowBin: opts.mlflowBin } : {}),
-    ...(opts.log ? { log: opts.log } : {}),
+    ...(log ? { log: (line: string) => log(line.replace(/UI at https?:\/\/\S+/, `UI: \`npm run mlflow-ui\` (${MLFLOW_UI_URI})`)) } : {}),
   });
   const uri = redactedUri(server.config.trackingUri);
   // Fail fast: a stage whose server is down should say so once, before it trains for minutes.
