@@ -121,4 +121,24 @@ describe('on penguins features', () => {
     expect(records[0]).toMatch(/"pipelineRunId": "pipeline-one"/);
     expect(records[1]).toMatch(/"pipelineRunId": "pipeline-two"/);
   });
+
+  test('with the embedded server: the record stores its folder, and every printed link is on the npm run mlflow-ui port', async () => {
+    const cwd = await mkdtemp(join(dir, 'embedded-'));
+    const file = join(cwd, 'params.yaml');
+    await writeFile(file, stringify({ ...params, train: { ...(params['train'] as object), epochs: 1 } }));
+    const r = await runStageCli('train', ['--params', file, '--features', features, '--model', 'logreg'], {
+      cwd,
+      env: { MLFLOW_TRACKING_URI: '', PATH: `${join(root, '.venv/bin')}:${process.env['PATH'] ?? ''}` },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const record = JSON.parse(await readFile(join(cwd, '.mlops/runs/logreg.json'), 'utf8')) as { tracking: unknown; url: string; ref: { mlflow: string } };
+    expect(record.tracking).toEqual({ kind: 'embedded', dir: '.mlflow' });
+    expect(record.url).toBe(`http://127.0.0.1:5000/#/experiments/1/runs/${record.ref.mlflow}`);
+    const links = r.stderr.split('\n').filter((l) => /UI|run:/.test(l));
+    expect(links.length).toBeGreaterThanOrEqual(2);
+    // The stage's own server address may be printed; a UI link to it may not (that port dies with the stage).
+    for (const l of links) expect(l).not.toMatch(/UI(?: at|:) https?:\/\/127\.0\.0\.1:(?!5000)/);
+    expect(links.filter((l) => l.includes('UI: `npm run mlflow-ui` then http://127.0.0.1:5000')).length).toBeGreaterThanOrEqual(1);
+    expect(r.stderr).toContain(`run: ${record.url} (open it with \`npm run mlflow-ui\`)`);
+  });
 });

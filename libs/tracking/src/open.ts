@@ -45,7 +45,7 @@ export async function openMlflowTracking(opts: OpenMlflowTrackingOptions): Promi
     config: opts.config,
     localDir: opts.localDir,
     ...(opts.mlflowBin ? { mlflowBin: opts.mlflowBin } : {}),
-    ...(log ? { log: (line: string) => log(line.replace(/UI at https?:\/\/\S+/, `UI: \`npm run mlflow-ui\` (${MLFLOW_UI_URI})`)) } : {}),
+    ...(log ? { log: (line: string) => log(line.replace(/UI(?: at|:) https?:\/\/[^\s)]+/g, `UI: \`npm run mlflow-ui\` then ${MLFLOW_UI_URI}`)) } : {}),
   });
   const uri = redactedUri(server.config.trackingUri);
   // Fail fast: a stage whose server is down should say so once, before it trains for minutes.
