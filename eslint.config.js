@@ -13,7 +13,7 @@ export const depConstraints = [
   { sourceTag: 'scope:tracking', onlyDependOnLibsWithTags: ['scope:tracker-client'] },
   {
     sourceTag: 'scope:orchestration',
-    onlyDependOnLibsWithTags: ['scope:data-prep', 'scope:model-train', 'scope:tracking', 'scope:stage-kit', 'scope:dvc'],
+    onlyDependOnLibsWithTags: ['scope:data-prep', 'scope:model-train', 'scope:tracking', 'scope:tracker-client', 'scope:stage-kit', 'scope:dvc'],
   },
   { sourceTag: 'scope:tracker-client', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:data-prep', onlyDependOnLibsWithTags: [] },

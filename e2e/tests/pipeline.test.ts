@@ -71,10 +71,14 @@ test('dvc repro runs every stage, tracked in MLflow; a second repro is a no-op a
 
   const compare = JSON.parse(await readFile(join(repo, 'metrics/compare.json'), 'utf8')) as {
     metric: string;
-    best: { model: string; run_id: string; score: number };
-    registered: { name: string; version: string; alias: string };
-    ranking: { rank: number; model: string; run_id: string; score: number }[];
+    champion: { model: string; score: number } | null;
+    registered_model: string;
+    alias: string;
+    ranking: { rank: number; model: string; score: number; beats_baseline: boolean }[];
   };
+  // Run ids live in the run records (.mlops/runs, not DVC outs), not in the DVC-versioned files.
+  const runIdOf = async (model: string) =>
+    (JSON.parse(await readFile(join(repo, `.mlops/runs/${model}.json`), 'utf8')) as { ref: { mlflow: string } }).ref.mlflow;
   expect(compare.ranking.map((r) => r.model).sort()).toEqual(['logreg', 'mlp_small', 'mlp_wide']);
   const scores = compare.ranking.map((r) => r.score);
   expect([...scores].sort((a, b) => b - a)).toEqual(scores);
@@ -86,7 +90,7 @@ test('dvc repro runs every stage, tracked in MLflow; a second repro is a no-op a
   for (const run of runs) {
     const model = run.data.tags?.find((t) => t.key === 'mlops.model')?.value;
     const ranked = compare.ranking.find((r) => r.model === model)!;
-    expect(run.info.run_id).toBe(ranked.run_id);
+    expect(run.info.run_id).toBe(await runIdOf(model!));
     expect(Number(run.data.metrics?.find((m) => m.key === 'test_roc_auc')?.value)).toBeCloseTo(ranked.score, 12);
     const evalFile = JSON.parse(await readFile(join(repo, `metrics/eval/${model}.json`), 'utf8')) as { roc_auc: number };
     expect(evalFile.roc_auc).toBeCloseTo(ranked.score, 12);
@@ -95,8 +99,9 @@ test('dvc repro runs every stage, tracked in MLflow; a second repro is a no-op a
     expect(run.data.params?.find((p) => p.key === 'train.epochs')?.value).toBe(String(EPOCHS));
     expect(run.inputs?.dataset_inputs?.map((d) => d.dataset.digest)).toContain((await readDvcPointer(join(repo, 'data/raw/flights.parquet.dvc'))).outs[0]!.md5);
   }
-  const champion = await client.getModelVersionByAlias(compare.registered.name, 'champion');
-  expect(champion.run_id).toBe(compare.best.run_id);
+  expect(compare.champion?.model).toBe(compare.ranking[0]!.model);
+  const champion = await client.getModelVersionByAlias(compare.registered_model, compare.alias);
+  expect(champion.run_id).toBe(await runIdOf(compare.champion!.model));
 
   const again = await dvc.repro();
   expect(again.ran).toEqual([]);

@@ -48,10 +48,12 @@ const program = new Command('mlops-ingest')
       force: options.force ?? false,
       onProgress: log,
     });
-    // restoreTrackedData already said what happened to each file (and every warning) through onProgress:
-    // end with one summary line instead of repeating them.
+    // onProgress carried the steps (materializing, storing, pushing, warnings); the outcome of a file that needed no
+    // step is only in the result: say it once here, then one summary line.
     const counts = new Map<string, number>();
     for (const r of results) {
+      if (r.action === 'present') log(`${r.paths.join(', ')}: present, md5 matches ${r.pointer}`);
+      if (r.action === 'pulled') log(`${r.paths.join(', ')}: pulled from the remote`);
       const key = r.pushed === false ? `${r.action} (not pushed)` : r.action;
       counts.set(key, (counts.get(key) ?? 0) + r.paths.length);
     }

@@ -1,9 +1,6 @@
 #!/usr/bin/env node
-import { CommanderError } from 'commander';
-import { main } from './cli.js';
+import { stage } from './cli.js';
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
-  process.stderr.write(`prepare: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+void stage.main(process.argv.slice(2), { env: process.env }).then((code) => {
+  process.exitCode = code;
 });

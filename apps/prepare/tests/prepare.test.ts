@@ -78,7 +78,7 @@ describe('prepare stage', () => {
   it('names an invalid params key', async () => {
     const params = await paramsWithData(dir, 'bad-rows', (d) => ({ ...d, rows: -5 }));
     await expect(main(['--params', params, '--out', join(dir, 'x'), '--metrics', join(dir, 'x.json')], quiet)).rejects.toThrow(
-      /bad-rows\.yaml: invalid params: data\.rows/,
+      /bad-rows\.yaml: data\.rows: must be >= 0 \(got -5\)/,
     );
   });
 

@@ -1,59 +1,48 @@
-// The train stage's answers to bad input, through its CLI as dvc.yaml runs it: errors name the key, a server that
-// is down gives one clear line and exit 1, an auth failure prints no credentials.
+// The train stage through its CLI as dvc.yaml runs it: params errors name the file and key (exit 2), a server that is
+// down gives one clear line (exit 1), an auth failure prints no credentials, the model folder is the same bytes on a
+// rerun, and what changes from run to run goes to the run record.
 import { startLocalMlflowServer, freePort, type LocalMlflowServer } from '@mlops-ts/mlflow-client';
-import { execa } from 'execa';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parse, stringify } from 'yaml';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { snapshotTree } from '../../../tools/testing/fs-snapshot.js';
+import { penguinsFeatures, repoParams, root, runStageCli } from '../../../tools/testing/stage-cli.js';
 
-const root = resolve(import.meta.dirname, '../../..');
-const main = join(root, 'apps/train/src/main.ts');
-// The stage runs from a scratch folder, so tsx is named by its resolved URL rather than found from the cwd.
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 let dir: string;
 let baseParams: Record<string, unknown>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'train-cli-'));
-  baseParams = parse(await readFile(join(root, 'params.yaml'), 'utf8')) as Record<string, unknown>;
+  baseParams = await repoParams();
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function train(params: Record<string, unknown>, args: string[], env: Record<string, string> = {}) {
+async function train(params: Record<string, unknown>, args: string[], env: Record<string, string> = {}, features = join(dir, 'no-features')) {
   const file = join(dir, `params-${Math.random().toString(36).slice(2)}.yaml`);
   await writeFile(file, stringify(params));
-  return execa('node', ['--conditions=@mlops-ts/source', '--import', tsx, main, '--params', file, '--features', join(dir, 'no-features'), ...args], {
-    cwd: dir,
-    reject: false,
-    env: { MLFLOW_TRACKING_URI: '', ...env },
-    extendEnv: true,
-  });
+  const r = await runStageCli('train', ['--params', file, '--features', features, ...args], { cwd: dir, env });
+  return { ...r, file };
 }
 
 const withModels = (models: unknown) => ({ ...baseParams, models });
 
-test('an unknown model type is an error naming the key', async () => {
+test('an unknown model type is a params error naming the file and the key (exit 2)', async () => {
   const r = await train(withModels({ svm1: { type: 'svm' } }), ['--model', 'svm1']);
-  expect(r.exitCode).toBe(1);
-  expect(r.stderr).toBe('train: invalid models params:\n  models.svm1.type: must be one of "logreg", "mlp" (got "svm")');
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr).toMatch(new RegExp(`^train: ${r.file}: models\\.svm1\\.type: `));
 });
 
-test('a wrong params value names the key and the value', async () => {
-  const r = await train(withModels({ m: { type: 'mlp', layers: [8], dropout: 1.5 } }), ['--model', 'm']);
-  expect(r.exitCode).toBe(1);
-  expect(r.stderr).toMatch(/models\.m\.dropout: must be < 1 \(got 1\.5\)/);
-  const t = await train({ ...baseParams, train: { epochs: 0 } }, ['--model', 'logreg']);
-  expect(t.exitCode).toBe(1);
-  expect(t.stderr).toMatch(/train\.epochs/);
+test('every wrong params value at once, each naming the key and the value', async () => {
+  const r = await train({ ...withModels({ m: { type: 'mlp', layers: [8], dropout: 1.5 } }), train: { epochs: 0 } }, ['--model', 'm']);
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr.split('\n')).toEqual([`train: ${r.file}: models.m.dropout: must be < 1 (got 1.5)`, `train: ${r.file}: train.epochs: must be >= 1 (got 0)`]);
 });
 
 test('a model name that params.yaml does not have is named with the ones it has', async () => {
   const r = await train(baseParams, ['--model', 'nope']);
-  expect(r.exitCode).toBe(1);
-  expect(r.stderr).toMatch(/models\.nope: no such model \(models are: logreg, mlp_small, mlp_wide\)/);
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr).toBe(`train: ${r.file}: models.nope: no such model (models are: logreg, mlp_small, mlp_wide)`);
 });
 
 test('a tracking server that is down at the start gives one clear line and exit 1', async () => {
@@ -87,39 +76,69 @@ describe('against a real MLflow server with basic auth', () => {
   });
 });
 
-test('with tracking.offline_fallback a down server does not stop training: the run is kept on disk', async () => {
-  // Penguins features (three classes, missing values) through the data stages' own code.
-  const { parseDataPrepParams, runFeaturize, runPrepare } = await import('@mlops-ts/data-prep');
-  const penguins = {
-    ...baseParams,
-    data: {
-      path: join(root, 'node_modules/vega-datasets/data/penguins.json'),
-      rows: 0,
-      target: { column: 'Species' },
-      task: 'multiclass',
-      features: { numeric: ['Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length (mm)', 'Body Mass (g)'], categorical: ['Island', 'Sex'] },
-      na_values: ['.'],
-    },
-  };
-  const p = parseDataPrepParams(penguins);
-  await runPrepare({ data: p.data, prepare: p.prepare, outDir: join(dir, 'prepared') });
-  await runFeaturize({ data: p.data, featurize: p.featurize, split: p.split, inDir: join(dir, 'prepared'), outDir: join(dir, 'features') });
-
-  const port = await freePort();
-  const params = { ...penguins, train: { ...(baseParams['train'] as object), epochs: 2 }, tracking: { experiment: 'e', offline_fallback: true } };
-  const file = join(dir, 'fallback.yaml');
-  await writeFile(file, stringify(params));
-  const r = await execa('node', ['--conditions=@mlops-ts/source', '--import', tsx, main, '--params', file, '--features', join(dir, 'features'), '--model', 'logreg', '--out', join(dir, 'model')], {
-    cwd: dir,
-    reject: false,
-    env: { MLFLOW_TRACKING_URI: `http://127.0.0.1:${port}`, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' },
+describe('on penguins features', () => {
+  let features: string;
+  let params: Record<string, unknown>;
+  beforeAll(async () => {
+    ({ features, params } = await penguinsFeatures(join(dir, 'penguins'), 2));
   });
-  expect(r.exitCode, r.stderr).toBe(0);
-  expect(r.stderr).toMatch(/offline_fallback is on/);
-  const run = JSON.parse(await readFile(join(dir, 'model/run.json'), 'utf8')) as { ref: Record<string, string> };
-  expect(run.ref).toEqual({});
-  const offline = JSON.parse(await readFile(join(dir, 'model/offline-run.json'), 'utf8')) as { params: Record<string, string>; metrics: { key: string; step: number }[]; status: string };
-  expect(offline.status).toBe('FINISHED');
-  expect(offline.params['model.type']).toBe('logreg');
-  expect(offline.metrics.filter((m) => m.key === 'valid_loss').map((m) => m.step)).toEqual([1, 2]);
+
+  test('with tracking.offline_fallback a down server does not stop training: the run is kept in the run records', async () => {
+    const port = await freePort();
+    const cwd = await mkdtemp(join(dir, 'fallback-'));
+    const file = join(cwd, 'fallback.yaml');
+    await writeFile(file, stringify({ ...params, tracking: { experiment: 'e', offline_fallback: true } }));
+    const r = await runStageCli('train', ['--params', file, '--features', features, '--model', 'logreg'], {
+      cwd,
+      env: { MLFLOW_TRACKING_URI: `http://127.0.0.1:${port}`, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/offline_fallback is on/);
+    expect((await readdir(join(cwd, 'models/logreg'))).sort()).toEqual(['history.json', 'model-meta.json', 'model.json', 'weights.bin']);
+    const record = JSON.parse(await readFile(join(cwd, '.mlops/runs/logreg.json'), 'utf8')) as { ref: Record<string, string>; tracking: unknown };
+    expect(record.ref).toEqual({});
+    expect(record.tracking).toEqual({ kind: 'offline' });
+    const offline = JSON.parse(await readFile(join(cwd, '.mlops/runs/logreg.offline-run.json'), 'utf8')) as { params: Record<string, string>; metrics: { key: string; step: number }[]; status: string };
+    expect(offline.status).toBe('FINISHED');
+    expect(offline.params['model.type']).toBe('logreg');
+    expect(offline.metrics.filter((m) => m.key === 'valid_loss').map((m) => m.step)).toEqual([1, 2]);
+  });
+
+  test('the same model trained twice on the same features gives the same models/<m> bytes; the run records differ', async () => {
+    const file = join(dir, 'twice.yaml');
+    await writeFile(file, stringify(params));
+    const snapshots: Record<string, string>[] = [];
+    const records: string[] = [];
+    for (const run of ['one', 'two']) {
+      const cwd = await mkdtemp(join(dir, `twice-${run}-`));
+      const r = await runStageCli('train', ['--params', file, '--features', features, '--model', 'mlp_small', '--no-tracking'], { cwd, env: { MLOPS_PIPELINE_RUN_ID: `pipeline-${run}` } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      snapshots.push(await snapshotTree(join(cwd, 'models/mlp_small')));
+      records.push(await readFile(join(cwd, '.mlops/runs/mlp_small.json'), 'utf8'));
+    }
+    expect(Object.keys(snapshots[0]!).sort()).toEqual(['history.json', 'model-meta.json', 'model.json', 'weights.bin']);
+    expect(snapshots[1]).toEqual(snapshots[0]);
+    expect(records[0]).toMatch(/"pipelineRunId": "pipeline-one"/);
+    expect(records[1]).toMatch(/"pipelineRunId": "pipeline-two"/);
+  });
+
+  test('with the embedded server: the record stores its folder, and every printed link is on the npm run mlflow-ui port', async () => {
+    const cwd = await mkdtemp(join(dir, 'embedded-'));
+    const file = join(cwd, 'params.yaml');
+    await writeFile(file, stringify({ ...params, train: { ...(params['train'] as object), epochs: 1 } }));
+    const r = await runStageCli('train', ['--params', file, '--features', features, '--model', 'logreg'], {
+      cwd,
+      env: { MLFLOW_TRACKING_URI: '', PATH: `${join(root, '.venv/bin')}:${process.env['PATH'] ?? ''}` },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const record = JSON.parse(await readFile(join(cwd, '.mlops/runs/logreg.json'), 'utf8')) as { tracking: unknown; url: string; ref: { mlflow: string } };
+    expect(record.tracking).toEqual({ kind: 'embedded', dir: '.mlflow' });
+    expect(record.url).toBe(`http://127.0.0.1:5000/#/experiments/1/runs/${record.ref.mlflow}`);
+    const links = r.stderr.split('\n').filter((l) => /UI|run:/.test(l));
+    expect(links.length).toBeGreaterThanOrEqual(2);
+    // The stage's own server address may be printed; a UI link to it may not (that port dies with the stage).
+    for (const l of links) expect(l).not.toMatch(/UI(?: at|:) https?:\/\/127\.0\.0\.1:(?!5000)/);
+    expect(links.filter((l) => l.includes('UI: `npm run mlflow-ui` then http://127.0.0.1:5000')).length).toBeGreaterThanOrEqual(1);
+    expect(r.stderr).toContain(`run: ${record.url} (open it with \`npm run mlflow-ui\`)`);
+  });
 });

@@ -1,20 +1,23 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { exitCodeOf } from './exit-codes.js';
 
 /**
- * Runs a stage's main function: an error prints one line `<stage>: <message>` (no stack; the message already names
- * the file, key or server) and sets exit code 1. `exitCode` on the error (e.g. commander's) is kept.
+ * Runs a stage's main function: an error prints `<stage>: <message>` (one line per line of the message, no stack;
+ * the message already names the file, key or server) and returns the exit code `exitCodeOf` maps it to.
+ * `defineStage(...).main` does this too; `runStage` is for CLIs that are not a pipeline stage.
  */
 export async function runStage(stage: string, main: () => Promise<unknown>, write: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
   try {
     await main();
     return 0;
   } catch (error) {
-    const code = (error as { exitCode?: unknown }).exitCode;
-    if ((error as { code?: unknown }).code === 'commander.helpDisplayed' || (error as { code?: unknown }).code === 'commander.version') return 0;
-    if (typeof code === 'number' && (error as { code?: string }).code?.startsWith('commander.')) return code;
-    write(`${stage}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return typeof code === 'number' && code > 0 ? code : 1;
+    const code = exitCodeOf(error);
+    const c = (error as { code?: unknown }).code;
+    if (typeof c === 'string' && c.startsWith('commander.')) return code;
+    const message = error instanceof Error ? error.message : String(error);
+    write(message.split('\n').map((line) => `${stage}: ${line.trim()}\n`).join(''));
+    return code;
   }
 }
 

@@ -25,8 +25,11 @@ test('params: a section is validated and every problem names its key and the fil
     return undefined;
   })();
   expect(err).toBeInstanceOf(StageParamsError);
-  expect(err?.problems.map((p) => p.key)).toEqual(['train.epochs', 'train.lr']);
-  expect(err?.message).toContain(file);
+  expect(err?.problems).toEqual([
+    { key: 'train.epochs', message: 'must be >= 1 (got -1)' },
+    { key: 'train.lr', message: 'must be a number (got "fast")' },
+  ]);
+  expect(err?.message).toBe(`${file}: train.epochs: must be >= 1 (got -1)\n${file}: train.lr: must be a number (got "fast")`);
   expect(() => paramsSection(params, 'models', schema, file)).toThrow(/models: section missing/);
   expect(paramsSection({ train: { epochs: 3, lr: 0.1 } }, 'train', schema)).toEqual({ epochs: 3, lr: 0.1 });
 });
@@ -39,11 +42,12 @@ test('params: a missing, broken or non-mapping file is an error naming it', asyn
   await expect(readParamsFile(join(dir, 'bad.yaml'))).rejects.toThrow(/bad\.yaml: not valid YAML/);
 });
 
-test('runStage turns an error into one line and exit code 1', async () => {
+test('runStage turns an error into one line per message line and the exit code of the table', async () => {
   let out = '';
   expect(await runStage('train', async () => undefined, (s) => (out += s))).toBe(0);
   expect(await runStage('train', async () => { throw new Error('models.x.type: unknown'); }, (s) => (out += s))).toBe(1);
-  expect(out).toBe('train: models.x.type: unknown\n');
+  expect(await runStage('train', async () => { throw new StageParamsError('p.yaml', [{ key: 'a', message: 'bad' }, { key: 'b', message: 'worse' }]); }, (s) => (out += s))).toBe(2);
+  expect(out).toBe('train: models.x.type: unknown\ntrain: p.yaml: a: bad\ntrain: p.yaml: b: worse\n');
 });
 
 test('gitFacts reads HEAD in a repository and nothing outside one', async () => {

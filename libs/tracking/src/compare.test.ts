@@ -11,4 +11,5 @@ test('ranks by the metric in the asked direction, missing and NaN last, ties by 
 test('CSV quotes cells that need it and leaves missing values empty', () => {
   const ranked = rankByMetric([c('m,1', { auc: 0.5 }), c('m2', {})], 'auc', true);
   expect(rankingCsv(ranked, ['auc', 'loss'])).toBe('rank,model,run_id,score,auc,loss\n1,"m,1","id-m,1",0.5,0.5,\n2,m2,id-m2,,,\n');
+  expect(rankingCsv(ranked, ['auc'], { runIds: false })).toBe('rank,model,score,auc\n1,"m,1",0.5,0.5\n2,m2,,\n');
 });

@@ -1,4 +1,4 @@
-import type { MlflowClient, ModelVersion, Run } from '@mlops-ts/mlflow-client';
+import { MlflowNotFoundError, type MlflowClient, type ModelVersion, type Run } from '@mlops-ts/mlflow-client';
 
 /** Tags the pipeline stages put on every run, so runs can be found and compared later. */
 export const PipelineTags = {
@@ -10,8 +10,9 @@ export const PipelineTags = {
 } as const;
 
 export interface Candidate {
-  runId: string;
-  runName: string;
+  /** The tracker run holding the model; absent when the run record is missing (ranked from metrics files). */
+  runId?: string;
+  runName?: string;
   /** Model name from params (`models.<name>`). */
   model: string;
   metrics: Record<string, number>;
@@ -82,31 +83,57 @@ export async function rankMlflowRuns(opts: {
   return rankByMetric(runs.map(candidateOf), opts.metric, opts.higherIsBetter);
 }
 
-/** Registers the best candidate's logged model under `name` and points `alias` (default "champion") at it. */
+/** What `registerChampion` did: the version the alias points at, and whether it is new. */
+export type ChampionRegistration = ModelVersion & {
+  /** `true`: a new model version was created; `false`: the alias already pointed at this run and model (confirmed). */
+  changed: boolean;
+};
+
+/**
+ * Registers the best candidate's logged model under `name` and points `alias` (default "champion") at it — only when
+ * the champion changes: when the alias's current version is the same run and logged model, the alias is confirmed
+ * and no version is created.
+ */
 export async function registerChampion(opts: {
   client: MlflowClient;
   name: string;
   best: RankedCandidate;
   metric: string;
   alias?: string;
-}): Promise<ModelVersion> {
-  if (!opts.best.loggedModelId) throw new Error(`run ${opts.best.runId} (${opts.best.model}) has no logged model (tag ${PipelineTags.loggedModelId})`);
-  return opts.client.registerModel({
+}): Promise<ChampionRegistration> {
+  const alias = opts.alias ?? 'champion';
+  if (!opts.best.loggedModelId || !opts.best.runId) throw new Error(`model ${opts.best.model} has no recorded run with a logged model (tag ${PipelineTags.loggedModelId})`);
+  const current = await opts.client.getModelVersionByAlias(opts.name, alias).catch((error: unknown) => {
+    if (error instanceof MlflowNotFoundError) return undefined;
+    throw error;
+  });
+  // The version's model: its model_id where the server returns it, else the `models:/<id>` source it was created from.
+  const sameModel = (v: ModelVersion) => v.model_id === opts.best.loggedModelId || v.source === `models:/${opts.best.loggedModelId}`;
+  if (current && current.run_id === opts.best.runId && sameModel(current)) {
+    await opts.client.setRegisteredModelAlias(opts.name, alias, current.version);
+    return { ...current, changed: false };
+  }
+  const version = await opts.client.registerModel({
     name: opts.name,
     modelId: opts.best.loggedModelId,
     runId: opts.best.runId,
-    alias: opts.alias ?? 'champion',
+    alias,
     tags: { [PipelineTags.model]: opts.best.model, 'mlops.rank_metric': opts.metric, 'mlops.rank_score': String(opts.best.score) },
   });
+  return { ...version, changed: true };
 }
 
-/** CSV of a ranking: rank, model, run id, score, then the given metric columns. */
-export function rankingCsv(ranked: readonly RankedCandidate[], metricKeys: readonly string[]): string {
+/**
+ * CSV of a ranking: rank, model, run id, score, then the given metric columns. `runIds: false` leaves the run id
+ * column out (a DVC-versioned file that must stay the same for the same results).
+ */
+export function rankingCsv(ranked: readonly RankedCandidate[], metricKeys: readonly string[], opts: { runIds?: boolean } = {}): string {
+  const ids = opts.runIds ?? true;
   const cell = (v: string | number | null | undefined): string => {
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  const header = ['rank', 'model', 'run_id', 'score', ...metricKeys];
-  const rows = ranked.map((r) => [r.rank, r.model, r.runId, r.score, ...metricKeys.map((k) => r.metrics[k])].map(cell).join(','));
+  const header = ['rank', 'model', ...(ids ? ['run_id'] : []), 'score', ...metricKeys];
+  const rows = ranked.map((r) => [r.rank, r.model, ...(ids ? [r.runId] : []), r.score, ...metricKeys.map((k) => r.metrics[k])].map(cell).join(','));
   return [header.join(','), ...rows].join('\n') + '\n';
 }

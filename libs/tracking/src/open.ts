@@ -1,5 +1,9 @@
 import { MlflowClient, redactedUri, resolveTrackingServer, type MlflowConfig, type SourceType } from '@mlops-ts/mlflow-client';
 import { MlflowTracker } from './mlflow.js';
+import type { TrackingTarget } from './stage-params.js';
+
+/** Where `npm run mlflow-ui` serves the embedded server's folder. */
+export const MLFLOW_UI_URI = 'http://127.0.0.1:5000';
 
 export interface OpenMlflowTrackingOptions {
   /** The configured server (from MLFLOW_TRACKING_URI, passed in by the app); `undefined` starts the embedded local server. */
@@ -19,6 +23,13 @@ export interface OpenedMlflowTracking {
   tracker: MlflowTracker;
   /** Tracking server URI without credentials (the UI is at the same address). */
   uri: string;
+  /** What a run record stores: the embedded server's folder, or the configured URI without credentials. */
+  target: TrackingTarget;
+  /**
+   * A link that works after the stage ends: for the embedded server (whose port dies with the stage) the same page
+   * on `npm run mlflow-ui`'s port; for a configured server the link itself.
+   */
+  lastingUrl(url: string): string;
   /** Ends the client and the embedded server, if one was started. */
   close(): Promise<void>;
 }
@@ -28,11 +39,13 @@ export interface OpenedMlflowTracking {
  * naming the server otherwise), or an embedded local server when none is configured.
  */
 export async function openMlflowTracking(opts: OpenMlflowTrackingOptions): Promise<OpenedMlflowTracking> {
+  // The embedded server's port dies with the stage: point people at the UI that lasts instead of that port.
+  const log = opts.log;
   const server = await resolveTrackingServer({
     config: opts.config,
     localDir: opts.localDir,
     ...(opts.mlflowBin ? { mlflowBin: opts.mlflowBin } : {}),
-    ...(opts.log ? { log: opts.log } : {}),
+    ...(log ? { log: (line: string) => log(line.replace(/UI(?: at|:) https?:\/\/[^\s)]+/g, `UI: \`npm run mlflow-ui\` then ${MLFLOW_UI_URI}`)) } : {}),
   });
   const uri = redactedUri(server.config.trackingUri);
   // Fail fast: a stage whose server is down should say so once, before it trains for minutes.
@@ -59,6 +72,8 @@ export async function openMlflowTracking(opts: OpenMlflowTrackingOptions): Promi
     client: working,
     tracker,
     uri,
+    target: opts.config === undefined ? { kind: 'embedded', dir: opts.localDir } : { kind: 'server', uri },
+    lastingUrl: (url) => (opts.config === undefined && url.startsWith(uri) ? MLFLOW_UI_URI + url.slice(uri.length) : url),
     async close() {
       await working.close();
       await server.stop();

@@ -23,14 +23,44 @@ export const CompareParamsSchema = z.strictObject({
 });
 export type CompareParams = z.output<typeof CompareParamsSchema>;
 
-/** `models/<name>/run.json`: which tracker runs hold a trained model's record. */
-export const RunFileSchema = z.object({
+/** Where a run record's tracking went: the embedded local server's folder, or the server the user configured. */
+export const TrackingTargetSchema = z.discriminatedUnion('kind', [
+  /** The embedded server over `dir` (`npm run mlflow-ui` serves it on port 5000). */
+  z.object({ kind: z.literal('embedded'), dir: z.string() }),
+  /** The configured tracking URI, without credentials. */
+  z.object({ kind: z.literal('server'), uri: z.string() }),
+  /** Not tracked (`--no-tracking`, or `tracking.offline_fallback` with the server down). */
+  z.object({ kind: z.literal('offline') }),
+]);
+export type TrackingTarget = z.infer<typeof TrackingTargetSchema>;
+
+/**
+ * `.mlops/runs/<model>.json` (gitignored, not a DVC out): what changes from one run of a stage to the next — tracker
+ * run ids, the tracking target as configured, the pipeline run id, timings. `models/<model>/` keeps only
+ * deterministic files, so the same commit and data give the same DVC hash.
+ */
+export const RunRecordSchema = z.object({
+  format: z.literal('mlops-ts.run-record/1'),
   model: z.string(),
   experiment: z.string(),
   pipelineRunId: z.string(),
+  tracking: TrackingTargetSchema,
   /** tracker name → run id; empty when the run was not tracked. */
   ref: z.record(z.string(), z.string()),
   loggedModelId: z.string().optional(),
+  /** A link to the run that works after the stage ended (for the embedded server: the `npm run mlflow-ui` port). */
   url: z.string().optional(),
+  /** false: the server went away and the rest waits on disk; `pending` says how to deliver it. */
+  delivered: z.boolean().default(true),
+  pending: z.string().optional(),
+  /** Timings of the training run. */
+  startedAt: z.string(),
+  endedAt: z.string(),
+  seconds: z.number(),
+  /** Per-epoch timings (history.json in the model folder holds the deterministic part). */
+  epochTimings: z.array(z.object({ epoch: z.number(), seconds: z.number(), rowsPerSecond: z.number() })).default([]),
+  /** Runs the evaluate stage started because this record's run was missing (e.g. after `dvc pull` elsewhere). */
+  evaluateRef: z.record(z.string(), z.string()).optional(),
 });
-export type RunFile = z.infer<typeof RunFileSchema>;
+export type RunRecord = z.output<typeof RunRecordSchema>;
+export type RunRecordInput = z.input<typeof RunRecordSchema>;

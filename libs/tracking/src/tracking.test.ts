@@ -1,5 +1,6 @@
 import { fanOut, flattenParams, MemoryTracker, TrackingError } from './index.js';
 import type { Tracker, TrackerRun } from './index.js';
+import type * as Errors from './errors.js';
 
 describe('flattenParams', () => {
   test('dots nested keys, keeps arrays whole, drops null leaves', () => {
@@ -41,8 +42,10 @@ describe('fanOut', () => {
     await run.setTags({ commit: 'abc' });
     await run.logInput({ name: 'train', digest: 'md5', source: 'data/features/train.parquet', context: 'train' });
     await run.logArtifact('/tmp/x.json', 'plots');
-    const ref = await run.logModel('/tmp/model', { name: 'model' });
-    await run.end();
+    const signature = { inputs: [{ name: 'distance', type: 'float' as const }], outputs: [{ name: 'proba_on_time', type: 'float' as const }, { name: 'proba_delayed', type: 'float' as const }] };
+    const ref = await run.logModel('/tmp/model', { name: 'model', signature });
+    expect(await run.end()).toEqual({ tracker: 'a+b', delivered: true });
+    expect(run.reports).toEqual([{ tracker: 'a', delivered: true }, { tracker: 'b', delivered: true }]);
     for (const t of [a, b]) {
       const [r] = t.runs;
       expect(r?.params).toEqual({ lr: '0.01' });
@@ -52,6 +55,7 @@ describe('fanOut', () => {
       expect(r?.inputs[0]?.digest).toBe('md5');
       expect(r?.artifacts).toEqual([{ localPath: '/tmp/x.json', artifactPath: 'plots' }]);
       expect(r?.status).toBe('FINISHED');
+      expect(r?.models).toEqual([{ localDir: '/tmp/model', name: 'model', signature }]);
     }
     expect(ref.modelId).toBe(`${a.runs[0]?.runId}/model`);
     expect(run.of('b')?.runId).toBe(b.runs[0]?.runId);
@@ -87,6 +91,33 @@ describe('fanOut', () => {
     expect(a.runs).toHaveLength(1);
     expect(b.runs[0]?.metrics.map((m) => m.key)).toEqual(['test_accuracy']);
     await expect(tracker.resumeRun({ a: ref['a']! })).rejects.toThrow(/resumeRun failed in b \(no run id recorded/);
+  });
+
+  test('end reports not delivered when one tracker could not deliver, with its pending line', async () => {
+    const ok = new MemoryTracker('ok');
+    const down = new MemoryTracker('mlflow');
+    const pending = 'npm run mlflow -- replay .mlflow-spill --uri http://127.0.0.1:5000';
+    const spilling: Tracker = {
+      name: 'mlflow',
+      async startRun(o) {
+        const run = await down.startRun(o);
+        return { ...run, end: async (s) => ({ ...(await run.end(s)), delivered: false, pending }) };
+      },
+      resumeRun: (ref) => down.resumeRun(ref),
+    };
+    const run = await fanOut([ok, spilling]).startRun({ experiment: 'e', runName: 'r' });
+    expect(await run.end()).toEqual({ tracker: 'ok+mlflow', delivered: false, pending });
+    expect(ok.runs[0]?.status).toBe('FINISHED');
+  });
+
+  test('TrackingError has a stable code and instanceof works across two copies of the module', async () => {
+    const specifier = './errors.ts?copy'; // a second instance of the module, as a second installed copy would be
+    const copy = (await import(specifier)) as typeof Errors;
+    expect(copy.TrackingError).not.toBe(TrackingError);
+    const theirs = new copy.TrackingError('logParams', [{ tracker: 'mlflow', error: new Error('x') }]);
+    expect(theirs).toBeInstanceOf(TrackingError);
+    expect(theirs.code).toBe('ERR_TRACKING');
+    expect(new Error('x')).not.toBeInstanceOf(TrackingError);
   });
 
   test('start options are validated', async () => {

@@ -1,0 +1,8 @@
+import { STAGE_PARAMS } from '@mlops-ts/pipeline';
+import { stage } from '../src/cli.js';
+
+test('the featurize stage validates the sections STAGE_PARAMS lists for it (the list npm run check goes through)', () => {
+  expect(stage.params).toEqual(STAGE_PARAMS.featurize);
+  expect(Object.keys(stage.params)).toEqual(Object.keys(STAGE_PARAMS.featurize));
+  for (const [name, schema] of Object.entries(STAGE_PARAMS.featurize)) expect(stage.params[name as keyof typeof stage.params]).toBe(schema);
+});

@@ -1,0 +1,187 @@
+import { join } from 'node:path';
+import { loadFeatureSplit, type FeatureMeta } from '@mlops-ts/data-prep';
+import { evaluate, evaluatePredictions, loadModelFolder, selectBackend, type Evaluation, type SelectBackendOptions } from '@mlops-ts/model-train';
+import { OutputSet, StageInputError } from '@mlops-ts/stage-kit';
+import { PipelineTags, type Tracker, type TrackerRun, type TrackingTarget } from '@mlops-ts/tracking';
+import { readRunRecord, runRecordPath, writeRunRecord } from './records.js';
+import { modelSignature } from './train.js';
+
+/** The scalar metrics evaluate writes for a model and for the baseline (same names). */
+export const METRIC_NAMES = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+export type Scalars = Record<MetricName, number>;
+
+export const scalarsOf = (e: Evaluation): Scalars => ({ accuracy: e.accuracy, precision: e.precision, recall: e.recall, f1: e.f1, roc_auc: e.rocAuc, log_loss: e.logLoss });
+
+/**
+ * The majority-class (prior) baseline: every test row gets the class frequencies of the TRAIN split as its
+ * probabilities, so it predicts the majority class. A model that does not beat it has learned nothing useful.
+ */
+export function majorityBaseline(trainClassCounts: readonly number[], yTest: ArrayLike<number>, classes: readonly string[]): Evaluation {
+  const total = trainClassCounts.reduce((a, b) => a + b, 0);
+  if (total === 0) throw new StageInputError('the train split has no rows: no baseline');
+  const prior = trainClassCounts.map((c) => c / total);
+  const k = classes.length;
+  const proba = new Float64Array(yTest.length * k);
+  for (let i = 0; i < yTest.length; i++) for (let c = 0; c < k; c++) proba[i * k + c] = prior[c]!;
+  return evaluatePredictions(yTest, proba, classes);
+}
+
+/** Opens the tracker for the evaluate stage; may fail (server down): evaluate's outputs never depend on it. */
+export type OpenTracker = () => Promise<{ tracker: Tracker; target: TrackingTarget; lastingUrl?: (url: string) => string; close(): Promise<void> }>;
+
+export interface EvaluateModelOptions {
+  model: string;
+  modelsDir: string;
+  featuresDir: string;
+  metricsDir: string;
+  plotsDir: string;
+  recordsDir: string;
+  experiment: string;
+  /** The model folder's DVC md5 (from dvc.lock's `train@<model>` out), tagged on a run started because the record is missing. */
+  modelMd5?: string;
+  /** Omit to evaluate without tracking. */
+  openTracker?: OpenTracker;
+  log?: (line: string) => void;
+  /** Skipped-backend notices of model-train (none without it). */
+  onBackendNotice?: (line: string) => void;
+}
+
+export interface EvaluateModelResult {
+  metrics: Scalars;
+  baseline: Scalars;
+  files: string[];
+  /** How the metrics reached the tracker: the recorded run, a new linked run, or not at all (and why). */
+  tracking: { kind: 'recorded' | 'linked'; runId: string } | { kind: 'none'; reason: string };
+}
+
+/**
+ * The evaluate stage: test metrics of `models/<model>` and of the majority-class baseline, written to
+ * `<metricsDir>/<model>.json` (deterministic: no run ids, no timestamps) with ROC and confusion plot data. The
+ * files are written first; tracking comes after and can only warn.
+ */
+export async function evaluateModel(o: EvaluateModelOptions): Promise<EvaluateModelResult> {
+  const log = o.log ?? (() => undefined);
+  const modelDir = join(o.modelsDir, o.model);
+  // The fastest backend there is (predictions are the same on each); skipped ones only through the notice callback.
+  const notice: { onBackendNotice?: (line: string) => void } = o.onBackendNotice ? { onBackendNotice: o.onBackendNotice } : {};
+  const backend = await selectBackend('auto', notice as SelectBackendOptions);
+  log(`backend: ${backend.backend}`);
+  const loaded = await loadModelFolder(modelDir).catch((error: unknown) => {
+    throw new StageInputError(`${modelDir}: no trained model (${error instanceof Error ? error.message : String(error)}): run the train@${o.model} stage first`, { cause: error });
+  });
+  let test: Awaited<ReturnType<typeof loadFeatureSplit>>;
+  try {
+    test = await loadFeatureSplit(o.featuresDir, 'test');
+    if (loaded.meta && loaded.meta.featureNames.join('\n') !== test.meta.featureNames.join('\n')) {
+      throw new StageInputError(`${modelDir} was trained on other features than ${o.featuresDir} holds: retrain (dvc repro)`);
+    }
+  } catch (error) {
+    loaded.model.dispose();
+    throw error;
+  }
+  const result = evaluate(loaded.model, { x: test.x, y: test.y, rows: test.rows, cols: test.cols }, test.meta.classes);
+  loaded.model.dispose();
+  const base = majorityBaseline(test.meta.classCounts.train, test.y, test.meta.classes);
+  const metrics = scalarsOf(result);
+  const baseline = scalarsOf(base);
+  const fmt = (s: Scalars) => Object.entries(s).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ');
+  log(`${fmt(metrics)} (baseline ${baseline.accuracy.toFixed(4)} accuracy, ${baseline.roc_auc.toFixed(4)} roc_auc)`);
+
+  const metricsFile = join(o.metricsDir, `${o.model}.json`);
+  const rocFile = join(o.plotsDir, o.model, 'roc.json');
+  const confusionFile = join(o.plotsDir, o.model, 'confusion.json');
+  const out = new OutputSet();
+  try {
+    await out.json(metricsFile, { model: o.model, task: result.task, average: result.average, rows: result.rows, ...metrics, baseline: { name: 'majority_class', ...baseline }, per_class: result.perClass });
+    await out.json(rocFile, result.roc.flatMap((c) => c.fpr.map((fpr, i) => ({ class: c.positiveClass, fpr, tpr: c.tpr[i], threshold: c.thresholds[i] }))));
+    await out.json(confusionFile, result.confusionMatrix.labels.flatMap((actual, t) => result.confusionMatrix.labels.map((predicted, p) => ({ actual, predicted, count: result.confusionMatrix.matrix[t]![p] }))));
+    await out.commit();
+  } catch (error) {
+    await out.discard();
+    throw error;
+  }
+  const files = [metricsFile, rocFile, confusionFile];
+  const tracking = await track(o, test.meta, metrics, baseline, files, test.rows, log);
+  return { metrics, baseline, files, tracking };
+}
+
+async function track(o: EvaluateModelOptions, meta: FeatureMeta, metrics: Scalars, baseline: Scalars, files: string[], rows: number, log: (line: string) => void): Promise<EvaluateModelResult['tracking']> {
+  if (!o.openTracker) return { kind: 'none', reason: 'tracking is off' };
+  const record = await readRunRecord(o.recordsDir, o.model);
+  if (record && Object.keys(record.ref).length === 0) return { kind: 'none', reason: 'the model was trained without tracking' };
+  let opened: Awaited<ReturnType<OpenTracker>>;
+  try {
+    opened = await o.openTracker();
+  } catch (error) {
+    const reason = `tracking server unavailable (${error instanceof Error ? error.message : String(error)}); the metrics files are written, nothing logged`;
+    log(`warning: ${reason}`);
+    return { kind: 'none', reason };
+  }
+  try {
+    let run: TrackerRun | undefined;
+    let kind: 'recorded' | 'linked' = 'recorded';
+    if (record) {
+      run = await opened.tracker.resumeRun(record.ref).catch((error: unknown) => {
+        log(`the recorded run of ${o.model} (${Object.values(record.ref).join(', ')}) is not in the tracker (${error instanceof Error ? error.message : String(error)}): starting a new run linked to the model`);
+        return undefined;
+      });
+    } else {
+      log(`no run record ${runRecordPath(o.recordsDir, o.model)} (trained elsewhere, e.g. before a dvc pull): starting a new run linked to the model`);
+    }
+    if (!run) {
+      kind = 'linked';
+      run = await opened.tracker.startRun({
+        experiment: record?.experiment ?? o.experiment,
+        runName: `${o.model} (evaluate)`,
+        tags: {
+          [PipelineTags.model]: o.model,
+          [PipelineTags.dvcStage]: `evaluate@${o.model}`,
+          [PipelineTags.datasetMd5]: meta.dataMd5,
+          ...(o.modelMd5 ? { 'mlops.model_md5': o.modelMd5 } : {}),
+        },
+      });
+    }
+    try {
+      for (const [k, v] of Object.entries(metrics)) run.logMetric({ key: `test_${k}`, value: v, step: 0 });
+      for (const [k, v] of Object.entries(baseline)) run.logMetric({ key: `baseline_test_${k}`, value: v, step: 0 });
+      await run.logInput({ name: 'features-test', digest: meta.dataMd5, source: join(o.featuresDir, 'test.parquet'), context: 'test', profile: JSON.stringify({ num_rows: rows, num_features: meta.featureNames.length }) });
+      for (const f of files) await run.logArtifact(f, f.startsWith(o.plotsDir) ? 'plots' : 'eval');
+      let loggedModelId: string | undefined;
+      if (kind === 'linked') {
+        // The new run holds the model too, so compare can register it.
+        const ref = await run.logModel(join(o.modelsDir, o.model), { name: 'model', signature: modelSignature(meta.featureNames, meta.classes) });
+        loggedModelId = ref.modelId;
+        if (loggedModelId) await run.setTags({ [PipelineTags.loggedModelId]: loggedModelId });
+      }
+      const report = await run.end('FINISHED');
+      if (!report.delivered) log(`warning: the tracking server went away; the metrics files are written. ${report.pending ?? ''}`.trim());
+      if (kind === 'linked') {
+        const now = new Date().toISOString();
+        await writeRunRecord(o.recordsDir, {
+          format: 'mlops-ts.run-record/1',
+          model: o.model,
+          experiment: record?.experiment ?? o.experiment,
+          pipelineRunId: record?.pipelineRunId ?? 'evaluate',
+          tracking: opened.target,
+          ref: run.ref,
+          ...(loggedModelId ? { loggedModelId } : {}),
+          ...(run.url ? { url: (opened.lastingUrl ?? ((u: string) => u))(run.url) } : {}),
+          delivered: report.delivered,
+          ...(report.pending ? { pending: report.pending } : {}),
+          startedAt: record?.startedAt ?? now,
+          endedAt: record?.endedAt ?? now,
+          seconds: record?.seconds ?? 0,
+          evaluateRef: run.ref,
+        });
+      }
+      log(`logged to ${run.url ? (opened.lastingUrl ?? ((u: string) => u))(run.url) : run.runId}`);
+      return { kind, runId: run.runId };
+    } catch (error) {
+      await run.end('FAILED').catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await opened.close();
+  }
+}

@@ -1,0 +1,197 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadFeatureSplit } from '@mlops-ts/data-prep';
+import { MODEL_META_JSON, resolveTrainParams, saveModelFolder, trainClassifier, type ModelParams, type TrainParams } from '@mlops-ts/model-train';
+import { jsonText, StageInputError, StageParamsError, writeDirAtomic, writeJsonAtomic, type GitFacts } from '@mlops-ts/stage-kit';
+import { flattenParams, PipelineTags, type ModelSignature, type RunRecord, type Tracker, type TrackerRun, type TrackingParams, type TrackingTarget } from '@mlops-ts/tracking';
+import { writeRunRecord } from './records.js';
+
+/** The value model-meta.json's `savedAt` gets: the real time goes to the run record, so the folder's bytes stay the same. */
+export const DETERMINISTIC_SAVED_AT = '1970-01-01T00:00:00.000Z';
+
+export interface TrainModelOptions {
+  /** Model name: a key of `models`. */
+  model: string;
+  models: Record<string, ModelParams>;
+  train: TrainParams;
+  tracking: TrackingParams;
+  /** The params file the sections came from (named in errors). */
+  paramsFile?: string;
+  featuresDir: string;
+  /** The model folder (a DVC out): only deterministic files. */
+  outDir: string;
+  /** Folder of run records (`.mlops/runs`). */
+  recordsDir: string;
+  tracker: Tracker;
+  /** What the run record says about where tracking went. */
+  target: TrackingTarget;
+  /** Turns a run's URL into one that works after the stage ends (embedded server → `npm run mlflow-ui` port). */
+  lastingUrl?: (url: string) => string;
+  pipelineRunId: string;
+  git?: GitFacts;
+  log?: (line: string) => void;
+  /** Skipped-backend notices of model-train (none without it). */
+  onBackendNotice?: (line: string) => void;
+  /** Registers a cleanup that runs on SIGINT/SIGTERM (stage-kit's `ctx.onInterrupt`). */
+  onInterrupt?: (cleanup: () => unknown) => () => void;
+  /** A run that must be kept as a file (offline tracking): written to `<recordsDir>/<model>.offline-run.json`. */
+  offlineRun?: () => unknown;
+}
+
+export interface TrainModelResult {
+  record: RunRecord;
+  /** Set when the tracker could not take everything: the model is kept, this says where the rest waits and how to deliver it. */
+  warning?: string;
+  bestEpoch: number;
+  epochsRun: number;
+}
+
+/** The model's interface for the tracker: feature names in, one probability per class out. */
+export function modelSignature(featureNames: readonly string[], classes: readonly string[]): ModelSignature {
+  return {
+    inputs: featureNames.map((name) => ({ name, type: 'float' as const })),
+    outputs: classes.map((name) => ({ name: `proba_${name}`, type: 'float' as const })),
+  };
+}
+
+/**
+ * The train stage: one model from params on the feature splits, tracked. The model folder is written whole (and
+ * before anything is sent, so an outage cannot lose it) and holds only what the same commit and data reproduce byte
+ * for byte: model.json, weights.bin, model-meta.json, history.json (no run ids, no timings). What changes from run
+ * to run goes to the run record.
+ */
+/** The params of model `name`, or a params error naming the key and the models there are. */
+export function modelParamsOf(models: Record<string, ModelParams>, name: string, paramsFile = 'params.yaml'): ModelParams {
+  const params = models[name];
+  if (!params) throw new StageParamsError(paramsFile, [{ key: `models.${name}`, message: `no such model (models are: ${Object.keys(models).join(', ')})` }]);
+  return params;
+}
+
+export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult> {
+  const log = o.log ?? (() => undefined);
+  const modelParams = modelParamsOf(o.models, o.model, o.paramsFile);
+  const trainParams = resolveTrainParams(o.train, modelParams);
+  const [train, valid] = await Promise.all([loadFeatureSplit(o.featuresDir, 'train'), loadFeatureSplit(o.featuresDir, 'valid')]).catch((error: unknown) => {
+    throw new StageInputError(`${error instanceof Error ? error.message : String(error)} (run the featurize stage first)`, { cause: error });
+  });
+  const meta = train.meta;
+  log(`${train.rows} train / ${valid.rows} valid rows, ${train.cols} features, classes ${meta.classes.join(', ')}`);
+
+  const startedAt = new Date();
+  const run = await o.tracker.startRun({
+    experiment: o.tracking.experiment,
+    runName: o.model,
+    tags: {
+      [PipelineTags.model]: o.model,
+      [PipelineTags.pipelineRunId]: o.pipelineRunId,
+      [PipelineTags.dvcStage]: `train@${o.model}`,
+      [PipelineTags.datasetMd5]: meta.dataMd5,
+      'mlops.backend.requested': trainParams.backend,
+      ...(o.git?.dirty ? { 'mlops.git_dirty': 'true' } : {}),
+    },
+  });
+  const unregister = o.onInterrupt?.(() => run.end('KILLED'));
+  try {
+    const result = await trainAndSave(o, run, modelParams, trainParams, train, valid, log);
+    const report = await run.end('FINISHED');
+    unregister?.();
+    const endedAt = new Date();
+    const url = run.url && o.target.kind !== 'offline' ? (o.lastingUrl ?? ((u: string) => u))(run.url) : undefined;
+    if (o.offlineRun) await writeJsonAtomic(join(o.recordsDir, `${o.model}.offline-run.json`), o.offlineRun());
+    const record = await writeRunRecord(o.recordsDir, {
+      format: 'mlops-ts.run-record/1',
+      model: o.model,
+      experiment: o.tracking.experiment,
+      pipelineRunId: o.pipelineRunId,
+      tracking: o.target,
+      ref: o.target.kind === 'offline' ? {} : run.ref,
+      ...(result.loggedModelId && o.target.kind !== 'offline' ? { loggedModelId: result.loggedModelId } : {}),
+      ...(url ? { url } : {}),
+      delivered: report.delivered,
+      ...(report.pending ? { pending: report.pending } : {}),
+      startedAt: startedAt.toISOString(),
+      endedAt: endedAt.toISOString(),
+      seconds: (endedAt.getTime() - startedAt.getTime()) / 1000,
+      epochTimings: result.timings,
+    });
+    const warning = report.delivered
+      ? undefined
+      : `the tracking server went away: the model is kept in ${o.outDir}, the rest of the run waits on disk. ${report.pending ?? ''}`.trim();
+    return { record, ...(warning ? { warning } : {}), bestEpoch: result.bestEpoch, epochsRun: result.epochsRun };
+  } catch (error) {
+    unregister?.();
+    await run.end('FAILED').catch(() => undefined);
+    throw error;
+  }
+}
+
+type Split = Awaited<ReturnType<typeof loadFeatureSplit>>;
+
+async function trainAndSave(o: TrainModelOptions, run: TrackerRun, modelParams: ModelParams, trainParams: TrainParams, train: Split, valid: Split, log: (line: string) => void) {
+  const meta = train.meta;
+  await run.logParams(flattenParams({ model: modelParams, train: trainParams, data: { task: meta.task, target: meta.target, features: train.cols, train_rows: train.rows, valid_rows: valid.rows } }));
+  for (const [split, rows] of [['train', train.rows], ['valid', valid.rows]] as const) {
+    await run.logInput({ name: `features-${split}`, digest: meta.dataMd5, source: join(o.featuresDir, `${split}.parquet`), context: split === 'train' ? 'training' : 'validation', profile: JSON.stringify({ num_rows: rows, num_features: train.cols }) });
+  }
+  // Passed through an options object: model-train takes `onBackendNotice` (interface §3 of the common brief).
+  const notice: { onBackendNotice?: (line: string) => void } = o.onBackendNotice ? { onBackendNotice: o.onBackendNotice } : {};
+  const trained = await trainClassifier({
+    name: o.model,
+    model: modelParams,
+    params: trainParams,
+    train: { x: train.x, y: train.y, rows: train.rows, cols: train.cols },
+    valid: { x: valid.x, y: valid.y, rows: valid.rows, cols: valid.cols },
+    classes: meta.classes,
+    log,
+    ...notice,
+    onEpochEnd: (e) => {
+      run.logMetric({ key: 'train_loss', value: e.loss, step: e.epoch });
+      run.logMetric({ key: 'train_accuracy', value: e.accuracy, step: e.epoch });
+      if (e.valLoss !== undefined) run.logMetric({ key: 'valid_loss', value: e.valLoss, step: e.epoch });
+      if (e.valAccuracy !== undefined) run.logMetric({ key: 'valid_accuracy', value: e.valAccuracy, step: e.epoch });
+      run.logMetric({ key: 'rows_per_second', value: e.rowsPerSecond, step: e.epoch });
+    },
+  });
+  try {
+    const r = trained.result;
+    // Deterministic part of the history in the model folder; timings go to the run record.
+    const history = r.history.map((e) => ({
+      epoch: e.epoch,
+      loss: e.loss,
+      accuracy: e.accuracy,
+      ...(e.valLoss !== undefined ? { valLoss: e.valLoss } : {}),
+      ...(e.valAccuracy !== undefined ? { valAccuracy: e.valAccuracy } : {}),
+      improved: e.improved,
+    }));
+    await writeDirAtomic(o.outDir, async (staging) => {
+      await saveModelFolder(trained.model, staging, {
+        name: o.model,
+        classes: meta.classes,
+        featureNames: meta.featureNames,
+        params: modelParams,
+        train: trainParams,
+        backend: trained.backend.backend,
+        extra: { dataMd5: meta.dataMd5 },
+      });
+      const metaFile = join(staging, MODEL_META_JSON);
+      const saved = JSON.parse(await readFile(metaFile, 'utf8')) as Record<string, unknown>;
+      if ('savedAt' in saved) await writeFile(metaFile, jsonText({ ...saved, savedAt: DETERMINISTIC_SAVED_AT }));
+      await writeFile(join(staging, 'history.json'), jsonText(history));
+    });
+    log(`saved ${o.outDir} (best epoch ${r.bestEpoch}/${r.epochsRun}, ${Math.round(r.rowsPerSecond)} rows/s on ${trained.backend.backend})`);
+    await run.setTags({ 'mlops.backend': trained.backend.backend, 'mlops.stopped_early': String(r.stoppedEarly) });
+    run.logMetric({ key: 'best_epoch', value: r.bestEpoch, step: 0 });
+    run.logMetric({ key: 'train_seconds', value: r.seconds, step: 0 });
+    await run.logArtifact(join(o.outDir, 'history.json'), 'plots');
+    const modelRef = await run.logModel(o.outDir, { name: 'model', params: flattenParams({ model: modelParams }), signature: modelSignature(meta.featureNames, meta.classes) });
+    if (modelRef.modelId) await run.setTags({ [PipelineTags.loggedModelId]: modelRef.modelId });
+    return {
+      loggedModelId: modelRef.modelId,
+      bestEpoch: r.bestEpoch,
+      epochsRun: r.epochsRun,
+      timings: r.history.map((e) => ({ epoch: e.epoch, seconds: e.seconds, rowsPerSecond: e.rowsPerSecond })),
+    };
+  } finally {
+    trained.model.dispose();
+  }
+}
