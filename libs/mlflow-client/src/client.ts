@@ -560,6 +560,7 @@ export class MlflowClient {
   /**
    * The whole MLflow 3 "log model" flow: create the logged model (source run = runId, in the run's experiment),
    * link it as the run's output, upload `dir`, finalize as READY (UPLOAD_FAILED and rethrow on error).
+   * `beforeFinalize` adds what depends on the new model's id (e.g. an `MLmodel` file) before it is marked READY.
    */
   async logModel(opts: {
     runId: string;
@@ -569,6 +570,7 @@ export class MlflowClient {
     params?: Record<string, unknown>;
     tags?: Record<string, string>;
     step?: number;
+    beforeFinalize?: (model: LoggedModel) => Promise<void>;
   }): Promise<LoggedModel> {
     const run = await this.getRun(opts.runId);
     const model = await this.createLoggedModel({
@@ -583,6 +585,7 @@ export class MlflowClient {
     try {
       await this.linkModelToRun(opts.runId, id, opts.step ?? 0);
       await this.uploadDirTo(this.artifactRepository(model.info.artifact_uri), opts.dir);
+      await opts.beforeFinalize?.(model);
     } catch (e) {
       await rest.finalizeLoggedModel(this.transport, id, 'LOGGED_MODEL_UPLOAD_FAILED').catch(() => undefined);
       throw e;

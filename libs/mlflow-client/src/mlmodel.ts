@@ -137,31 +137,27 @@ export interface LogModelWithMlmodelOptions {
 export async function logModelWithMlmodel(client: MlflowClient, opts: LogModelWithMlmodelOptions): Promise<LoggedModel> {
   const signature = opts.signature ? parseSignature(opts.signature) : undefined;
   const flavors = opts.flavors ?? { tfjs: await tfjsFlavor(opts.dir) };
-  const run = await client.getRun(opts.runId);
-  const model = await client.createLoggedModel({
-    experimentId: run.info.experiment_id,
-    name: opts.name,
-    sourceRunId: opts.runId,
-    ...(opts.modelType ? { modelType: opts.modelType } : {}),
-    ...(opts.params ? { params: opts.params } : {}),
-    ...(opts.tags ? { tags: opts.tags } : {}),
-  });
-  const id = model.info.model_id;
+  const version = await serverMlflowVersion(client);
   const staging = await mkdtemp(join(tmpdir(), 'mlmodel-'));
   try {
-    const version = await serverMlflowVersion(client);
-    await writeFile(
-      join(staging, 'MLmodel'),
-      buildMlmodel({ artifactPath: opts.name, runId: opts.runId, modelId: id, flavors, ...(signature ? { signature } : {}), ...(version ? { mlflowVersion: version } : {}) }),
-    );
-    await client.linkModelToRun(opts.runId, id, opts.step ?? 0);
-    await client.logLoggedModelArtifacts(id, opts.dir);
-    await client.logLoggedModelArtifacts(id, staging);
-  } catch (e) {
-    await client.finalizeLoggedModel(id, 'LOGGED_MODEL_UPLOAD_FAILED').catch(() => undefined);
-    throw e;
+    return await client.logModel({
+      runId: opts.runId,
+      name: opts.name,
+      dir: opts.dir,
+      ...(opts.modelType ? { modelType: opts.modelType } : {}),
+      ...(opts.params ? { params: opts.params } : {}),
+      ...(opts.tags ? { tags: opts.tags } : {}),
+      ...(opts.step !== undefined ? { step: opts.step } : {}),
+      beforeFinalize: async (model) => {
+        const id = model.info.model_id;
+        await writeFile(
+          join(staging, 'MLmodel'),
+          buildMlmodel({ artifactPath: opts.name, runId: opts.runId, modelId: id, flavors, ...(signature ? { signature } : {}), ...(version ? { mlflowVersion: version } : {}) }),
+        );
+        await client.logLoggedModelArtifacts(id, staging);
+      },
+    });
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  return client.finalizeLoggedModel(id, 'LOGGED_MODEL_READY');
 }
