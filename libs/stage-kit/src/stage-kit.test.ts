@@ -71,5 +71,5 @@ test('atomic writes create parent folders, replace whole files and leave no temp
   await writeJsonAtomic(file, { b: [2] });
   expect(await readFile(file, 'utf8')).toBe('{\n  "b": [\n    2\n  ]\n}\n');
   expect(await readdir(join(dir, 'out/deep'))).toEqual(['result.json']);
-  await expect(writeFileAtomic(join(file, 'under-a-file.txt'), 'x')).rejects.toThrow();
+  await expect(writeFileAtomic(join(file, 'under-a-file.txt'), 'x')).rejects.toMatchObject({ code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/) });
 });

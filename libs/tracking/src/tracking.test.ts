@@ -121,6 +121,6 @@ describe('fanOut', () => {
   });
 
   test('start options are validated', async () => {
-    await expect(new MemoryTracker().startRun({ experiment: '', runName: 'r' })).rejects.toThrow();
+    await expect(new MemoryTracker().startRun({ experiment: '', runName: 'r' })).rejects.toThrow(/experiment/);
   });
 });
