@@ -27,7 +27,9 @@ export const ModelMetaSchema = z.object({
   /** TF.js backend the weights were trained on. */
   backend: z.string(),
   tfjsVersion: z.string(),
-  savedAt: z.string(),
+  /** Written by earlier versions only: the save time changes on every run, so it is not kept in the folder (a
+   * tracker or run record holds it) and the same weights give the same bytes. */
+  savedAt: z.string().optional(),
   /** Anything else the caller wants kept with the model (run ids, data md5, ...). */
   extra: z.record(z.string(), z.unknown()).optional(),
 });
@@ -93,7 +95,6 @@ export async function saveModelFolder(model: tf.LayersModel, dir: string, meta: 
     train: meta.train,
     backend: meta.backend ?? tf.getBackend(),
     tfjsVersion: tf.version.tfjs,
-    savedAt: new Date().toISOString(),
     extra: meta.extra,
   });
   if (!parsed.success) {

@@ -1,6 +1,6 @@
 export { STAGE_PARAMS, allParamsSections, type StageName } from './stages.js';
 export { RUN_RECORDS_DIR, readRunRecord, writeRunRecord, runRecordPath } from './records.js';
-export { trainModel, modelParamsOf, modelSignature, DETERMINISTIC_SAVED_AT, type TrainModelOptions, type TrainModelResult } from './train.js';
+export { trainModel, modelParamsOf, modelSignature, type TrainModelOptions, type TrainModelResult } from './train.js';
 export { evaluateModel, majorityBaseline, scalarsOf, METRIC_NAMES, type EvaluateModelOptions, type EvaluateModelResult, type OpenTracker, type Scalars, type MetricName } from './evaluate.js';
 export { compareModels, type CompareModelsOptions, type CompareResult } from './compare.js';
 export { checkPipelineParams, type CheckResult } from './check.js';

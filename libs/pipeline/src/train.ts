@@ -1,13 +1,11 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadFeatureSplit } from '@mlops-ts/data-prep';
-import { MODEL_META_JSON, resolveTrainParams, saveModelFolder, trainClassifier, type ModelParams, type TrainParams } from '@mlops-ts/model-train';
+import { resolveTrainParams, saveModelFolder, trainClassifier, type ModelParams, type TrainParams } from '@mlops-ts/model-train';
 import { jsonText, StageInputError, StageParamsError, writeDirAtomic, writeJsonAtomic, type GitFacts } from '@mlops-ts/stage-kit';
 import { flattenParams, PipelineTags, type ModelSignature, type RunRecord, type Tracker, type TrackerRun, type TrackingParams, type TrackingTarget } from '@mlops-ts/tracking';
 import { writeRunRecord } from './records.js';
 
-/** The value model-meta.json's `savedAt` gets: the real time goes to the run record, so the folder's bytes stay the same. */
-export const DETERMINISTIC_SAVED_AT = '1970-01-01T00:00:00.000Z';
 
 export interface TrainModelOptions {
   /** Model name: a key of `models`. */
@@ -173,9 +171,6 @@ async function trainAndSave(o: TrainModelOptions, run: TrackerRun, modelParams: 
         backend: trained.backend.backend,
         extra: { dataMd5: meta.dataMd5 },
       });
-      const metaFile = join(staging, MODEL_META_JSON);
-      const saved = JSON.parse(await readFile(metaFile, 'utf8')) as Record<string, unknown>;
-      if ('savedAt' in saved) await writeFile(metaFile, jsonText({ ...saved, savedAt: DETERMINISTIC_SAVED_AT }));
       await writeFile(join(staging, 'history.json'), jsonText(history));
     });
     log(`saved ${o.outDir} (best epoch ${r.bestEpoch}/${r.epochsRun}, ${Math.round(r.rowsPerSecond)} rows/s on ${trained.backend.backend})`);
