@@ -7,7 +7,8 @@
  */
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { createDvc, DvcError, restoreTrackedData } from '@mlops-ts/dvc-adapter';
+import { createDvc, restoreTrackedData } from '@mlops-ts/dvc-adapter';
+import { runStage } from '@mlops-ts/stage-kit';
 
 const log = (message: string) => process.stderr.write(`[ingest] ${message}\n`);
 
@@ -61,9 +62,6 @@ const program = new Command('mlops-ingest')
     log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${summary}`);
   });
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  log(`error: ${err instanceof DvcError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exitCode = 1;
-}
+// One entry point for every CLI (stage-kit): an error is one line `ingest: <message>` naming the file, the
+// md5s or the remote, and exit code 1 (commander's usage errors keep theirs).
+process.exitCode = await runStage('ingest', () => program.exitOverride().parseAsync(process.argv));

@@ -69,6 +69,6 @@ test('a package whose file differs from the pointer stops with exit code 1 and n
   await writeFile(join(dir, 'node_modules/@fake/points/points.csv'), content + '100,10000\n');
   const run = await ingest('--no-push');
   expect(run.exitCode).toBe(1);
-  expect(run.stderr).toMatch(/\[ingest\] error: md5 mismatch for data\/raw\/points\.csv \(copied from @fake\/points@0\.3\.0\/points\.csv\): the pointer expects [0-9a-f]{32}, the data has [0-9a-f]{32}/);
+  expect(run.stderr).toMatch(/^ingest: md5 mismatch for data\/raw\/points\.csv \(copied from @fake\/points@0\.3\.0\/points\.csv\): the pointer expects [0-9a-f]{32}, the data has [0-9a-f]{32}/m);
   expect(await readdir(join(dir, 'data/raw'))).toEqual(['.gitignore', 'points.csv.dvc']);
 });

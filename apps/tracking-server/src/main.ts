@@ -101,7 +101,7 @@ program
 
 program
   .command('import')
-  .description('Send runs kept offline (models/<m>/offline-run.json, written with tracking.offline_fallback) to MLflow as new runs.')
+  .description('Send runs kept offline (.mlops/runs/<m>.offline-run.json, written with tracking.offline_fallback) to MLflow as new runs.')
   .argument('<file...>', 'offline-run.json files')
   .option('--uri <uri>', 'tracking server (default MLFLOW_TRACKING_URI, else the embedded server of --dir)')
   .option('--dir <dir>', 'embedded server folder', '.mlflow')
