@@ -66,10 +66,11 @@ beforeAll(async () => {
   clean = await cleanCopy();
   scratch = await mkdtemp(join(tmpdir(), 'mlops-pack-consumer-'));
   packDir = await mkdtemp(join(tmpdir(), 'mlops-pack-tarballs-'));
-  for (const entry of (await readdir(join(clean, 'libs'))).sort()) {
+  const entries = (await readdir(join(clean, 'libs'))).sort().filter((entry) => existsSync(join(clean, 'libs', entry, 'package.json')));
+  // All checked before any pack: a library's prepack (tsc --build) also builds the libraries it references.
+  for (const entry of entries) expect(existsSync(join(clean, 'libs', entry, 'dist')), `${entry}: the clean copy has no build output`).toBe(false);
+  for (const entry of entries) {
     const dir = join(clean, 'libs', entry);
-    if (!existsSync(join(dir, 'package.json'))) continue;
-    expect(existsSync(join(dir, 'dist')), `${entry}: the clean copy has no build output`).toBe(false);
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { name: string };
     const { stdout } = await execa('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: dir });
     const [info] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];

@@ -41,7 +41,7 @@ test('a typo key, a wrong type, fractions that do not sum to 1, an unknown colum
   const expected = [
     /^check: .*: prepare\.seeed: unknown key$/,
     /^check: .*: split: .*(0\.95|sum|equal 1)/,
-    /^check: .*: train\.epochs: must be a number \(got "ten"\)$/,
+    /^check: .*: train\.epochs: must be "auto" or an integer from 1 to 100000 \(got "ten"\)$/,
     /^check: .*: comapre: unknown section \(the stages read data, prepare, featurize, split, models, train, tracking, compare\)$/,
     /^check: .*: data\.features\.numeric: column "Wing Span \(mm\)" is not in .*penguins\.json \(columns are: .*Species.*\)$/,
   ];
