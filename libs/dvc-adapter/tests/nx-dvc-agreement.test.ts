@@ -6,19 +6,11 @@
  *   c: out/b.txt → metrics/c.json (metric, no cache)  params c
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { createDvcNodes } from '../src/nx-plugin.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '../../..');
-const DVC = join(repoRoot, '.venv/bin/dvc');
-const NX = join(repoRoot, 'node_modules/nx/dist/bin/nx.js');
-const PLUGIN = resolve(here, '../nx-plugin.cjs');
+import { createNxDvcWorkspace, nxCacheHits as cacheHits, type NxDvcWorkspace } from './nx-workspace.js';
 
 const DVC_YAML = `stages:
   a:
@@ -37,31 +29,11 @@ const DVC_YAML = `stages:
     metrics: [{metrics/c.json: {cache: false}}]
 `;
 
+let w: NxDvcWorkspace;
 let ws: string;
-/** Child environment without the NX_* variables of an outer Nx run (they would redirect the inner one). */
-const env: Record<string, string> = {};
-
-async function run(file: string, args: string[]): Promise<string> {
-  const r = await execa(file, args, { cwd: ws, env, extendEnv: false, all: true, reject: false });
-  if (r.exitCode !== 0) throw new Error(`${file} ${args.join(' ')} failed (${r.exitCode}):\n${r.all}`);
-  return r.all;
-}
-const dvc = (...args: string[]): Promise<string> => run(DVC, args);
-const nx = (...args: string[]): Promise<string> => run(process.execPath, [NX, ...args]);
-
-async function dvcStatus(): Promise<Record<string, unknown>> {
-  return JSON.parse(await dvc('status', '--json')) as Record<string, unknown>;
-}
-
-/** Per task of an `nx run` output: whether Nx took it from its cache. */
-function cacheHits(output: string): Record<string, boolean> {
-  const hits: Record<string, boolean> = {};
-  // Under an outer Nx run (FORCE_COLOR set), the inner Nx colours its lines: read them without the escapes.
-  // eslint-disable-next-line no-control-regex
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
-  for (const m of plain.matchAll(/^> nx run pipeline:(dvc-\w+)(.*)$/gm)) hits[m[1] ?? ''] = /local cache|existing outputs match/.test(m[2] ?? '');
-  return hits;
-}
+const dvc = (...args: string[]): Promise<string> => w.dvc(...args);
+const nx = (...args: string[]): Promise<string> => w.nx(...args);
+const dvcStatus = (): Promise<Record<string, unknown>> => w.dvcStatus();
 
 async function cacheEntries(): Promise<Set<string>> {
   const dir = join(ws, '.nx/cache');
@@ -74,31 +46,16 @@ async function setFactor(n: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('NX_')) env[k] = v;
-  Object.assign(env, { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' });
-  ws = await mkdtemp(join(tmpdir(), 'dvc-nx-'));
-  await symlink(join(repoRoot, 'node_modules'), join(ws, 'node_modules'));
-  await mkdir(join(ws, '.venv/bin'), { recursive: true });
-  await symlink(DVC, join(ws, '.venv/bin/dvc'));
-  await mkdir(join(ws, 'data'));
-  await writeFile(join(ws, '.gitignore'), 'node_modules\n.venv\n.nx\n');
-  await writeFile(join(ws, 'package.json'), '{ "name": "dvc-nx-fixture", "private": true }\n');
-  await writeFile(join(ws, 'nx.json'), JSON.stringify({ plugins: [{ plugin: PLUGIN, options: { projectName: 'pipeline' } }] }));
-  await writeFile(join(ws, 'data/raw.txt'), 'hello\n');
-  await writeFile(join(ws, 'dvc.yaml'), DVC_YAML);
+  w = await createNxDvcWorkspace({ prefix: 'dvc-nx', files: { 'data/raw.txt': 'hello\n', 'dvc.yaml': DVC_YAML } });
+  ws = w.dir;
   await setFactor(2);
-  await execa('git', ['init', '-q', '-b', 'main'], { cwd: ws });
-  await execa('git', ['config', 'user.email', 'test@example.com'], { cwd: ws });
-  await execa('git', ['config', 'user.name', 'test'], { cwd: ws });
-  await dvc('init', '-q');
-  await dvc('config', 'core.analytics', 'false');
   await dvc('add', '-q', 'data/raw.txt');
-  await execa('git', ['add', '-A'], { cwd: ws });
-  await execa('git', ['commit', '-qm', 'fixture'], { cwd: ws });
+  await w.git('add', '-A');
+  await w.git('commit', '-qm', 'fixture');
 });
 
 afterAll(async () => {
-  if (ws) await rm(ws, { recursive: true, force: true });
+  await w?.remove();
 });
 
 describe('Nx targets derived from dvc.yaml agree with DVC', () => {

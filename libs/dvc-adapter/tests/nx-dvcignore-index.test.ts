@@ -7,18 +7,11 @@
  *   that rewrites dvc.lock stages it too, so git's index never keeps the lock of other params (`MM dvc.lock`).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '../../..');
-const DVC = join(repoRoot, '.venv/bin/dvc');
-const NX = join(repoRoot, 'node_modules/nx/dist/bin/nx.js');
-const PLUGIN = resolve(here, '../nx-plugin.cjs');
+import { ROOT } from './helpers.js';
+import { createNxDvcWorkspace, nxCacheHits, type NxDvcWorkspace } from './nx-workspace.js';
 
 // stage `build`: code in src/ (main.cjs reads params.yaml's build.n), writes out/result.txt
 const DVC_YAML = `stages:
@@ -32,60 +25,39 @@ const MAIN = (suffix: string) =>
   `const fs = require('fs');\nconst n = /n: (\\d+)/.exec(fs.readFileSync('params.yaml', 'utf8'))[1];\n` +
   `fs.mkdirSync('out', { recursive: true });\nfs.writeFileSync('out/result.txt', 'n=' + n + '${suffix}\\n');\n`;
 
+let w: NxDvcWorkspace;
 let ws: string;
-const env: Record<string, string> = {};
-
-async function run(file: string, args: string[]): Promise<string> {
-  const r = await execa(file, args, { cwd: ws, env, extendEnv: false, all: true, reject: false });
-  if (r.exitCode !== 0) throw new Error(`${file} ${args.join(' ')} failed (${r.exitCode}):\n${r.all}`);
-  return r.all;
-}
-const dvc = (...args: string[]): Promise<string> => run(DVC, args);
-const nx = (...args: string[]): Promise<string> => run(process.execPath, [NX, ...args]);
-const git = (...args: string[]): Promise<string> => run('git', args);
-const dvcStatus = async (): Promise<Record<string, unknown>> => JSON.parse(await dvc('status', '--json')) as Record<string, unknown>;
+const dvc = (...args: string[]): Promise<string> => w.dvc(...args);
+const nx = (...args: string[]): Promise<string> => w.nx(...args);
+const git = (...args: string[]): Promise<string> => w.git(...args);
+const dvcStatus = (): Promise<Record<string, unknown>> => w.dvcStatus();
 
 /** Whether Nx took pipeline:dvc-build from its cache in this `nx run` output. */
 function fromCache(output: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  const line = output.replace(/\x1b\[[0-9;]*m/g, '').match(/^> nx run pipeline:dvc-build(.*)$/m);
-  if (!line) throw new Error(`no task line in:\n${output}`);
-  return /local cache|existing outputs match/.test(line[1] ?? '');
+  const hit = nxCacheHits(output)['dvc-build'];
+  if (hit === undefined) throw new Error(`no task line in:\n${output}`);
+  return hit;
 }
 const setN = (n: number) => writeFile(join(ws, 'params.yaml'), `build:\n  n: ${n}\n`);
 const lockN = async (text: string) =>
   (parseYaml(text) as { stages: { build: { params: { 'params.yaml': Record<string, number> } } } }).stages.build.params['params.yaml']['build.n'];
 
 beforeAll(async () => {
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('NX_')) env[k] = v;
-  Object.assign(env, { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' });
-  ws = await mkdtemp(join(tmpdir(), 'dvc-nx-ignore-'));
-  await symlink(join(repoRoot, 'node_modules'), join(ws, 'node_modules'));
-  await mkdir(join(ws, '.venv/bin'), { recursive: true });
-  await symlink(DVC, join(ws, '.venv/bin/dvc'));
-  await mkdir(join(ws, 'src/nested'), { recursive: true });
-  await writeFile(join(ws, '.gitignore'), 'node_modules\n.venv\n.nx\n');
-  await writeFile(join(ws, 'package.json'), '{ "name": "dvc-nx-ignore-fixture", "private": true }\n');
-  await writeFile(join(ws, 'nx.json'), JSON.stringify({ plugins: [{ plugin: PLUGIN, options: { projectName: 'pipeline' } }] }));
-  await writeFile(join(ws, 'src/main.cjs'), MAIN(''));
-  await writeFile(join(ws, 'src/main.test.ts'), "test('x', () => {});\n");
-  await writeFile(join(ws, 'src/nested/deep.test.ts'), '// nested test\n');
-  await writeFile(join(ws, 'dvc.yaml'), DVC_YAML);
+  w = await createNxDvcWorkspace({
+    prefix: 'dvc-nx-ignore',
+    files: { 'src/main.cjs': MAIN(''), 'src/main.test.ts': "test('x', () => {});\n", 'src/nested/deep.test.ts': '// nested test\n', 'dvc.yaml': DVC_YAML },
+  });
+  ws = w.dir;
   await setN(1);
-  await git('init', '-q', '-b', 'main');
-  await git('config', 'user.email', 'test@example.com');
-  await git('config', 'user.name', 'test');
-  await dvc('init', '-q');
-  await dvc('config', 'core.analytics', 'false');
   await dvc('config', 'core.autostage', 'true');
   // the project's own .dvcignore rule
-  await writeFile(join(ws, '.dvcignore'), (await readFile(join(repoRoot, '.dvcignore'), 'utf8')));
+  await writeFile(join(ws, '.dvcignore'), await readFile(join(ROOT, '.dvcignore'), 'utf8'));
   await git('add', '-A');
   await git('commit', '-qm', 'fixture');
 }, 120_000);
 
 afterAll(async () => {
-  if (ws) await rm(ws, { recursive: true, force: true });
+  await w?.remove();
 });
 
 describe('.dvcignore applies to DVC and to the Nx hash alike', () => {
