@@ -1,24 +1,15 @@
 // registerChampion against a real `mlflow server`: a new version only when the champion changes.
-import { MlflowClient, startLocalMlflowServer, type LocalMlflowServer } from '@mlops-ts/mlflow-client';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import type { MlflowClient } from '@mlops-ts/mlflow-client';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { MlflowTracker, PipelineTags, rankByMetric, registerChampion, type Candidate } from '../src/index.js';
+import { useMlflowServer } from './mlflow-server.js';
 
-const MLFLOW_BIN = resolve(import.meta.dirname, '../../../.venv/bin/mlflow');
-let server: LocalMlflowServer;
+const mlflow = useMlflowServer('tracking-registry');
 let dir: string;
 let client: MlflowClient;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tracking-registry-'));
-  server = await startLocalMlflowServer({ dir: join(dir, 'server'), mlflowBin: MLFLOW_BIN });
-  client = new MlflowClient({ trackingUri: server.uri });
-});
-afterAll(async () => {
-  await client?.close();
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
+beforeAll(() => {
+  ({ dir, client } = mlflow);
 });
 
 async function trainedRun(tracker: MlflowTracker, experiment: string, model: string, score: number): Promise<Candidate> {

@@ -1,25 +1,15 @@
 // The MLflow side of the port against a real `mlflow server` (SQLite, served artifacts) started here.
-import { MlflowClient, startLocalMlflowServer, type LocalMlflowServer } from '@mlops-ts/mlflow-client';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import type { MlflowClient } from '@mlops-ts/mlflow-client';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { MlflowTracker, PipelineTags, rankingCsv, rankMlflowRuns, registerChampion } from '../src/index.js';
+import { useMlflowServer } from './mlflow-server.js';
 
-const MLFLOW_BIN = resolve(import.meta.dirname, '../../../.venv/bin/mlflow');
-let server: LocalMlflowServer;
+const mlflow = useMlflowServer('tracking-mlflow');
 let dir: string;
 let client: MlflowClient;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tracking-mlflow-'));
-  server = await startLocalMlflowServer({ dir: join(dir, 'server'), mlflowBin: MLFLOW_BIN });
-  client = new MlflowClient({ trackingUri: server.uri });
-});
-
-afterAll(async () => {
-  await client?.close();
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
+beforeAll(() => {
+  ({ dir, client } = mlflow);
 });
 
 async function modelFolder(name: string): Promise<string> {
