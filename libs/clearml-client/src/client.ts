@@ -9,6 +9,7 @@ import { QueuesApi } from './api/queues.js';
 import { TasksApi } from './api/tasks.js';
 import type { ClearmlConfig } from './config.js';
 import { ClearmlFiles } from './files.js';
+import { QueriesApi } from './query/queries.js';
 import { ClearmlTransport, type TransportOptions } from './transport.js';
 
 export interface ClearmlClientOptions extends TransportOptions {
@@ -24,6 +25,8 @@ export class ClearmlClient {
   readonly models: ModelsApi;
   readonly files: ClearmlFiles;
   readonly artifacts: ArtifactsApi;
+  /** Read side: tasks with params and metrics, scalar histories, models; compare and rank. */
+  readonly query: QueriesApi;
   private readonly ownsTransport: boolean;
 
   constructor(config: ClearmlConfig, opts: ClearmlClientOptions = {}) {
@@ -36,6 +39,7 @@ export class ClearmlClient {
     this.tasks = new TasksApi(this.transport, this.projects, this.queues);
     this.models = new ModelsApi(this.transport, this.projects, this.tasks, this.files);
     this.artifacts = new ArtifactsApi(this.transport, this.tasks, this.projects, this.files);
+    this.query = new QueriesApi(this.transport, this.projects);
   }
 
   /** The API server URL. */

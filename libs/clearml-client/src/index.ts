@@ -12,3 +12,6 @@ export * from './api/queues.js';
 export * from './api/tasks.js';
 export * from './api/models.js';
 export * from './api/artifacts.js';
+export * from './query/summaries.js';
+export * from './query/compare.js';
+export * from './query/queries.js';

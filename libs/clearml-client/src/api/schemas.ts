@@ -24,6 +24,23 @@ export type TaskStatus = (typeof taskStatuses)[number];
 
 /** A string the server may also return as null. */
 const str = z.string().nullish().transform((v) => v ?? undefined);
+/** A reference the `*_ex` endpoints join into `{id, name}`: kept as the id. */
+const ref = z
+  .union([z.string(), z.object({ id: z.string() }).loose()])
+  .nullish()
+  .transform((v) => (v === null || v === undefined ? undefined : typeof v === 'string' ? v : v.id));
+
+/** `{project: {id, name}}` (what `get_all_ex` returns) also sets `project_name`. */
+function joinNames(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  const o = v as Record<string, unknown>;
+  const p = o['project'];
+  if (typeof p === 'object' && p !== null && typeof (p as { name?: unknown }).name === 'string' && o['project_name'] === undefined) {
+    return { ...o, project_name: (p as { name: string }).name };
+  }
+  return v;
+}
+
 const strArray = z
   .array(z.string())
   .nullish()
@@ -90,50 +107,55 @@ export type LastMetricsEvent = z.output<typeof lastMetricsEventSchema>;
 /** `last_metrics`: metric hash → variant hash → the last/min/max values (names inside each event). */
 export const lastMetricsSchema = z.record(z.string(), z.record(z.string(), lastMetricsEventSchema));
 
-export const taskSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    type: z.string().nullish(),
-    status: z.string().nullish(),
-    project: str,
-    parent: str,
-    comment: str,
-    user: str,
-    company: str,
-    created: str,
-    started: str,
-    completed: str,
-    last_update: str,
-    last_change: str,
-    status_changed: str,
-    status_reason: str,
-    status_message: str,
-    published: str,
-    last_iteration: z.number().nullish(),
-    tags: strArray,
-    system_tags: strArray,
-    script: scriptSchema.nullish(),
-    execution: z
-      .object({
-        queue: str,
-        parameters: z.record(z.string(), z.unknown()).nullish(),
-        artifacts: z.array(artifactSchema).nullish(),
-        model_desc: z.record(z.string(), z.unknown()).nullish(),
-        framework: str,
-        docker_cmd: str,
-      })
-      .loose()
-      .nullish(),
-    output: z.object({ destination: str, model: str, result: str, error: str }).loose().nullish(),
-    models: z.object({ input: z.array(taskModelItemSchema).nullish(), output: z.array(taskModelItemSchema).nullish() }).loose().nullish(),
-    hyperparams: z.record(z.string(), z.record(z.string(), paramsItemSchema)).nullish(),
-    configuration: z.record(z.string(), configurationItemSchema).nullish(),
-    last_metrics: lastMetricsSchema.nullish(),
-    runtime: z.record(z.string(), z.unknown()).nullish(),
-    container: z.record(z.string(), z.unknown()).nullish(),
-  })
-  .loose();
+export const taskSchema = z.preprocess(
+  joinNames,
+  z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      type: z.string().nullish(),
+      status: z.string().nullish(),
+      project: ref,
+      /** Set when the server joined the project (`get_all_ex`). */
+      project_name: str,
+      parent: ref,
+      comment: str,
+      user: ref,
+      company: ref,
+      created: str,
+      started: str,
+      completed: str,
+      last_update: str,
+      last_change: str,
+      status_changed: str,
+      status_reason: str,
+      status_message: str,
+      published: str,
+      last_iteration: z.number().nullish(),
+      tags: strArray,
+      system_tags: strArray,
+      script: scriptSchema.nullish(),
+      execution: z
+        .object({
+          queue: str,
+          parameters: z.record(z.string(), z.unknown()).nullish(),
+          artifacts: z.array(artifactSchema).nullish(),
+          model_desc: z.record(z.string(), z.unknown()).nullish(),
+          framework: str,
+          docker_cmd: str,
+        })
+        .loose()
+        .nullish(),
+      output: z.object({ destination: str, model: str, result: str, error: str }).loose().nullish(),
+      models: z.object({ input: z.array(taskModelItemSchema).nullish(), output: z.array(taskModelItemSchema).nullish() }).loose().nullish(),
+      hyperparams: z.record(z.string(), z.record(z.string(), paramsItemSchema)).nullish(),
+      configuration: z.record(z.string(), configurationItemSchema).nullish(),
+      last_metrics: lastMetricsSchema.nullish(),
+      runtime: z.record(z.string(), z.unknown()).nullish(),
+      container: z.record(z.string(), z.unknown()).nullish(),
+    })
+    .loose(),
+);
 export type Task = z.output<typeof taskSchema>;
 
 export const projectSchema = z
@@ -142,7 +164,7 @@ export const projectSchema = z
     name: z.string(),
     basename: str,
     description: str,
-    parent: str,
+    parent: ref,
     created: str,
     last_update: str,
     tags: strArray,
@@ -152,28 +174,33 @@ export const projectSchema = z
   .loose();
 export type Project = z.output<typeof projectSchema>;
 
-export const modelSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    project: str,
-    task: str,
-    parent: str,
-    comment: str,
-    created: str,
-    last_update: str,
-    tags: strArray,
-    system_tags: strArray,
-    framework: str,
-    design: z.record(z.string(), z.unknown()).nullish(),
-    labels: z.record(z.string(), z.number()).nullish(),
-    uri: str,
-    ready: z.boolean().nullish(),
-    last_iteration: z.number().nullish(),
-    last_metrics: lastMetricsSchema.nullish(),
-    metadata: z.record(z.string(), z.object({ key: str, type: str, value: str }).loose()).nullish(),
-  })
-  .loose();
+export const modelSchema = z.preprocess(
+  joinNames,
+  z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      project: ref,
+      project_name: str,
+      task: ref,
+      parent: ref,
+      user: ref,
+      comment: str,
+      created: str,
+      last_update: str,
+      tags: strArray,
+      system_tags: strArray,
+      framework: str,
+      design: z.record(z.string(), z.unknown()).nullish(),
+      labels: z.record(z.string(), z.number()).nullish(),
+      uri: str,
+      ready: z.boolean().nullish(),
+      last_iteration: z.number().nullish(),
+      last_metrics: lastMetricsSchema.nullish(),
+      metadata: z.record(z.string(), z.object({ key: str, type: str, value: str }).loose()).nullish(),
+    })
+    .loose(),
+);
 export type Model = z.output<typeof modelSchema>;
 
 export const queueSchema = z
