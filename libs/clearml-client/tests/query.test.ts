@@ -114,9 +114,17 @@ describe.skipIf(!hasServer)('queries, comparison and ranking against the real se
     await client.models.publish(a.id);
     const all = await client.query.modelsOfProject({ name: project });
     expect(all.map((m) => m.id).sort()).toEqual([a.id, b.id].sort());
+    expect(all.map((m) => m.project_name)).toEqual([project, project]);
     expect((await client.query.modelsOfProject({ name: project }, { ready: true })).map((m) => m.id)).toEqual([a.id]);
     expect((await client.query.modelsOfProject({ name: project }, { tags: ['champion'] })).map((m) => m.id)).toEqual([a.id]);
     expect((await client.query.modelsOfProject({ name: project }, { name: 'model beta' })).map((m) => m.id)).toEqual([b.id]);
+    // a task's output model shows in its summary (get_all_ex joins the model into {id, name}); the server takes
+    // models only on a task that is not finished yet
+    const refused = await client.models.createForTask(ids[0]!, { name: 'model on a completed task' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ endpoint: 'tasks.add_or_update_model', resultSubcode: 110 });
+    const c = await client.models.createForTask(noMetrics, { name: 'model gamma' });
+    const [summary] = await client.query.tasksOfProject({ name: project }, { name: 'no metrics yet' });
+    expect(summary!.outputModels).toEqual([c.id]);
   });
 });
 

@@ -84,7 +84,7 @@ export const artifactSchema = z
   .loose();
 export type Artifact = z.output<typeof artifactSchema>;
 
-export const taskModelItemSchema = z.object({ name: z.string(), model: z.string(), updated: str }).loose();
+export const taskModelItemSchema = z.object({ name: z.string(), model: ref, updated: str }).loose();
 
 export const lastMetricsEventSchema = z
   .object({

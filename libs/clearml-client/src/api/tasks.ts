@@ -392,7 +392,7 @@ export class TasksApi {
     return (await this.get(id)).execution?.artifacts ?? [];
   }
 
-  /** Attach a model to the task as an input or output model under `name`. */
+  /** Attach a model to the task as an input or output model under `name` (the server allows it while the task is `created` or `in_progress`: 400/110 after). */
   async addOrUpdateModel(id: string, model: { name: string; modelId: string; type: 'input' | 'output'; iteration?: number }): Promise<void> {
     await this.transport.call(
       'tasks.add_or_update_model',

@@ -69,6 +69,28 @@ const TASK_FIELDS = [
   'models',
 ];
 
+const MODEL_FIELDS = [
+  'id',
+  'name',
+  'project.name',
+  'task',
+  'parent',
+  'user',
+  'comment',
+  'created',
+  'last_update',
+  'tags',
+  'system_tags',
+  'framework',
+  'design',
+  'labels',
+  'uri',
+  'ready',
+  'last_iteration',
+  'last_metrics',
+  'metadata',
+];
+
 function toSeries(s: z.output<typeof seriesSchema>): ScalarSeries {
   const x: number[] = [];
   const y: number[] = [];
@@ -181,6 +203,7 @@ export class QueriesApi {
     const body: Record<string, unknown> = {
       project: [await this.projectId(project)],
       include_subprojects: q.includeSubprojects ?? false,
+      only_fields: MODEL_FIELDS,
       order_by: ['-created'],
       page: 0,
       page_size: Math.min(500, q.limit ?? 500),
