@@ -123,7 +123,7 @@ export class ModelsApi {
     } else {
       key = `${projectName}/models/${model.name}.${model.id}/${filename}`;
     }
-    const up = await this.files.upload(source, key);
+    const up = await this.files.put(source, key);
     await this.update(id, { uri: up.url });
     return up;
   }
