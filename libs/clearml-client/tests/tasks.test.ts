@@ -96,6 +96,8 @@ describe.skipIf(!hasServer)('tasks against the real server', () => {
     await client.tasks.completed(task.id);
     let t = await client.tasks.get(task.id);
     expect(t).toMatchObject({ status: 'completed', comment: 'trained on 1000 rows', tags: ['best'] });
+    const [viaEx] = await client.tasks.getAllEx({ id: [task.id], only_fields: ['id', 'name', 'status', 'project.name'] });
+    expect(viaEx).toMatchObject({ id: task.id, name: 'lifecycle task', status: 'completed', project: task.project, project_name: project });
     await client.tasks.close(task.id, { force: true });
     t = await client.tasks.get(task.id);
     expect(t.status).toBe('closed');

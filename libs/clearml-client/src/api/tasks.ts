@@ -190,6 +190,15 @@ export class TasksApi {
     return r.tasks;
   }
 
+  /**
+   * `tasks.get_all_ex` as the server takes it (filters, `only_fields`, `order_by`, `page`/`page_size`): the tasks,
+   * zod-checked. Remember that `name` is a regex there (`exactNameRegex(name)` for an exact match); for project
+   * queries with parameters and metrics flattened see `client.query.tasksOfProject`.
+   */
+  async getAllEx(query: Record<string, unknown>): Promise<Task[]> {
+    return (await this.transport.call('tasks.get_all_ex', query, z.object({ tasks: z.array(taskSchema) }).loose())).tasks;
+  }
+
   /** Edit fields of a task (`tasks.edit`); a task that is no longer `created` needs `force` (default true). */
   async edit(
     id: string,
