@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { deriveHosts, parseEnvSh, resolveClearmlServer } from '../../../tools/testing/clearml-server.js';
+import { clearmlGlobalSetup, deriveHosts, parseEnvSh, resolveClearmlServer, type ClearmlServerInfo } from '../../../tools/testing/clearml-server.js';
 
 const server = inject('clearml');
 
@@ -31,6 +31,21 @@ describe('clearml-server fixture', () => {
     const r = await resolveClearmlServer({ env: { MLOPS_CLEARML_SERVER_DIR: '/nonexistent/clearml-server' }, log: () => undefined });
     expect(r.info.available).toBe(false);
     expect(r.info.available === false && r.info.reason).toMatch(/no ClearML server configured and no \/nonexistent\/clearml-server\/start\.sh/);
+  });
+
+  test('globalSetup with no server: one loud line and available:false; under CI=true it throws instead', async () => {
+    const provided: ClearmlServerInfo[] = [];
+    const warnings: string[] = [];
+    const project = { provide: (_key: 'clearml', value: ClearmlServerInfo) => void provided.push(value) } as Parameters<typeof clearmlGlobalSetup>[0];
+    const env = { MLOPS_CLEARML_SERVER_DIR: '/nonexistent/clearml-server' };
+    const teardown = await clearmlGlobalSetup(project, { env, warn: (l) => warnings.push(l) });
+    await teardown();
+    expect(provided).toEqual([{ available: false, reason: expect.stringContaining('/nonexistent/clearml-server/start.sh') }]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^\[clearml-server\] !!! NO CLEARML SERVER: the ClearML tests are SKIPPED\. .*set CLEARML_API_HOST/);
+    expect(warnings[0]).not.toContain('\n');
+    await expect(clearmlGlobalSetup(project, { env: { ...env, CI: 'true' }, warn: (l) => warnings.push(l) })).rejects.toThrow(/CI=true: failing instead of skipping/);
+    expect(warnings).toHaveLength(1);
   });
 
   test('env set but the server does not answer: unavailable, naming the host', async () => {

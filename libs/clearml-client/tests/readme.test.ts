@@ -3,7 +3,8 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { clearmlSdkEnv, repoRoot } from '../../../tools/testing/clearml-server.js';
-import { hasServer, serverInfo } from './helpers.js';
+import { ClearmlClient } from '../src/index.js';
+import { hasServer, serverInfo, testConfig } from './helpers.js';
 
 describe.skipIf(!hasServer)('README', () => {
   test('the example runs against the server as it is written', async () => {
@@ -14,6 +15,8 @@ describe.skipIf(!hasServer)('README', () => {
     // inside the package folder, so that '@mlops-ts/clearml-client' and zod resolve as for a user of the package
     const file = join(import.meta.dirname, `.readme-example-${process.pid}.ts`);
     await writeFile(file, code!);
+    const client = new ClearmlClient(testConfig());
+    const before = new Set((await client.projects.list({ namePrefix: 'mlops-ts-readme-' })).map((p) => p.id));
     try {
       const env = clearmlSdkEnv(serverInfo(), import.meta.dirname);
       const r = await execa('node', ['--conditions=@mlops-ts/source', '--import', 'tsx', file], {
@@ -32,6 +35,11 @@ describe.skipIf(!hasServer)('README', () => {
       expect(r.stdout + r.stderr).not.toContain(serverInfo().secretKey);
     } finally {
       await rm(file, { force: true });
+      // the example's project (and its parent) go again
+      for (const p of (await client.projects.list({ namePrefix: 'mlops-ts-readme-' })).filter((x) => !before.has(x.id) && !x.parent)) {
+        await client.projects.delete(p.id, { force: true, deleteContents: true }).catch(() => undefined);
+      }
+      await client.close();
     }
   });
 });
