@@ -62,6 +62,10 @@ describe.skipIf(!hasServer || !schemas)('every request the client sends conforms
     await client.query.taskSummaries([task.id]);
     await client.query.scalars(task.id, { samples: 10, metrics: [{ metric: 'loss', variants: ['train'] }] });
     await client.query.scalarsOfTasks([task.id], { samples: 10 });
+    await client.query.log(task.id, { batchSize: 10 });
+    await client.query.plots(task.id, { iters: 1, metrics: [{ metric: 'roc' }] });
+    await client.query.singleValues([task.id]);
+    await client.tasks.getAllEx({ id: [task.id], only_fields: ['id'] });
     await client.query.modelsOfProject({ name: project }, { ready: true, tags: ['m'], name: 'schema model' });
     await client.projects.list({ namePrefix: project });
     await client.queues.getDefault();

@@ -184,7 +184,7 @@ export class TasksApi {
     if (ids.length === 0) return [];
     const r = await this.transport.call(
       'tasks.get_all',
-      { id: ids, ...(opts.onlyFields ? { only_fields: ['id', 'name', ...opts.onlyFields] } : {}), search_hidden: true },
+      { id: ids, ...(opts.onlyFields ? { only_fields: [...new Set(['id', 'name', ...opts.onlyFields])] } : {}), search_hidden: true },
       z.object({ tasks: z.array(taskSchema) }),
     );
     return r.tasks;
@@ -196,7 +196,10 @@ export class TasksApi {
    * queries with parameters and metrics flattened see `client.query.tasksOfProject`.
    */
   async getAllEx(query: Record<string, unknown>): Promise<Task[]> {
-    return (await this.transport.call('tasks.get_all_ex', query, z.object({ tasks: z.array(taskSchema) }).loose())).tasks;
+    // id and name are always asked for (every Task has them)
+    const only = query['only_fields'];
+    const body = Array.isArray(only) ? { ...query, only_fields: [...new Set(['id', 'name', ...(only as string[])])] } : query;
+    return (await this.transport.call('tasks.get_all_ex', body, z.object({ tasks: z.array(taskSchema) }).loose())).tasks;
   }
 
   /** Edit fields of a task (`tasks.edit`); a task that is no longer `created` needs `force` (default true). */
