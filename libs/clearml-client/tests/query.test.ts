@@ -88,6 +88,8 @@ describe.skipIf(!hasServer)('queries, comparison and ranking against the real se
       [
         { task: id, type: 'log', level: 'info', msg: 'line one\nline two', worker: 'tests', timestamp: 1_700_000_000_000 },
         { task: id, type: 'log', level: 'warning', msg: 'careful', worker: 'tests', timestamp: 1_700_000_000_500 },
+        { task: id, type: 'log', level: 'info', msg: 'same millisecond', worker: 'tests', timestamp: 1_700_000_000_500 },
+        { task: id, type: 'log', level: 'info', msg: 'last', worker: 'tests', timestamp: 1_700_000_000_900 },
         { task: id, type: 'plot', metric: 'roc', variant: 'test', iter: 0, plot_str: JSON.stringify(figure), timestamp: Date.now() },
         { task: id, type: 'training_stats_scalar', metric: 'Summary', variant: 'f1', iter: -2147483648, value: 0.75, timestamp: Date.now() },
       ],
@@ -95,14 +97,14 @@ describe.skipIf(!hasServer)('queries, comparison and ranking against the real se
       { jsonLines: true },
     );
     let lines = await client.query.log(id);
-    for (let i = 0; i < 20 && lines.length < 2; i++) {
+    for (let i = 0; i < 20 && lines.length < 4; i++) {
       await new Promise((r) => setTimeout(r, 250));
       lines = await client.query.log(id);
     }
-    expect(lines.map((l) => [l.level, l.msg])).toEqual([
-      ['info', 'line one\nline two'],
-      ['warning', 'careful'],
-    ]);
+    expect(lines.map((l) => l.msg).slice(0, 1)).toEqual(['line one\nline two']);
+    expect(lines.slice(1, 3).map((l) => l.msg).sort()).toEqual(['careful', 'same millisecond']);
+    expect(lines.map((l) => l.msg)[3]).toBe('last');
+    expect(lines.find((l) => l.msg === 'careful')?.level).toBe('warning');
     expect(await client.query.log(id, { batchSize: 1 })).toEqual(lines); // paged in batches of one
     const plots = await client.query.plots(id);
     expect(plots).toEqual([expect.objectContaining({ metric: 'roc', variant: 'test', iter: 0, figure })]);

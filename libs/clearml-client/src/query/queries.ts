@@ -227,22 +227,33 @@ export class QueriesApi {
     return out;
   }
 
-  /** The console log of a task, oldest first (`events.get_task_log` from the earliest, paged by timestamp). */
+  /**
+   * The console log of a task, oldest first (`events.get_task_log` from the earliest, paged by timestamp as API 2.9+
+   * does). Pages overlap by one millisecond so lines sharing a timestamp across a page boundary are not lost; the
+   * overlap is removed.
+   */
   async log(taskId: string, opts: { batchSize?: number; maxLines?: number } = {}): Promise<LogLine[]> {
     const out: LogLine[] = [];
     const batch = opts.batchSize ?? 500;
     const max = opts.maxLines ?? 100_000;
     let from: number | undefined;
+    let seenAtEdge = new Set<string>();
+    const keyOf = (l: LogLine) => `${l.timestamp}\u0000${l.level}\u0000${l.worker}\u0000${l.msg}`;
     for (;;) {
       const r = await this.transport.call(
         'events.get_task_log',
         { task: taskId, batch_size: batch, navigate_earlier: false, ...(from !== undefined ? { from_timestamp: from } : {}) },
         logResponse,
       );
-      for (const e of r.events) out.push({ timestamp: e.timestamp ?? undefined, level: e.level ?? undefined, worker: e.worker ?? undefined, msg: e.msg ?? '' });
-      const last = r.events[r.events.length - 1]?.timestamp;
-      if (r.events.length < batch || last === undefined || last === null || out.length >= max || (typeof r.total === 'number' && out.length >= r.total)) break;
-      from = last;
+      const page = r.events.map((e) => ({ timestamp: e.timestamp ?? undefined, level: e.level ?? undefined, worker: e.worker ?? undefined, msg: e.msg ?? '' }));
+      const fresh = page.filter((l) => !seenAtEdge.has(keyOf(l)));
+      out.push(...fresh);
+      const last = page[page.length - 1]?.timestamp;
+      if (page.length < batch || last === undefined || out.length >= max || (typeof r.total === 'number' && out.length >= r.total)) break;
+      // next page from just before the last timestamp (inclusive of lines sharing it), unless that would repeat this page
+      const next = fresh.length > 0 ? last - 1 : last;
+      seenAtEdge = new Set(page.filter((l) => l.timestamp !== undefined && l.timestamp > next).map(keyOf));
+      from = next;
     }
     return out.slice(0, max);
   }
