@@ -7,7 +7,7 @@ import { ModelsApi } from './api/models.js';
 import { ProjectsApi } from './api/projects.js';
 import { QueuesApi } from './api/queues.js';
 import { TasksApi } from './api/tasks.js';
-import type { ClearmlConfig } from './config.js';
+import { clearmlConfigFromEnv, type ClearmlConfig, type ConfigFromEnvOptions } from './config.js';
 import { ClearmlFiles } from './files.js';
 import { QueriesApi } from './query/queries.js';
 import { ClearmlTransport, type TransportOptions } from './transport.js';
@@ -40,6 +40,16 @@ export class ClearmlClient {
     this.models = new ModelsApi(this.transport, this.projects, this.tasks, this.files);
     this.artifacts = new ArtifactsApi(this.transport, this.tasks, this.projects, this.files);
     this.query = new QueriesApi(this.transport, this.projects);
+  }
+
+  /**
+   * A client configured the SDK's way from the environment you pass (`process.env` in an app) and `clearml.conf`,
+   * or `undefined` when nothing is configured (see {@link clearmlConfigFromEnv}).
+   */
+  static fromEnv(env: Record<string, string | undefined>, opts: ClearmlClientOptions & ConfigFromEnvOptions = {}): ClearmlClient | undefined {
+    const { configFile, readFile, homeDir, ...clientOpts } = opts;
+    const config = clearmlConfigFromEnv(env, { ...(configFile ? { configFile } : {}), ...(readFile ? { readFile } : {}), ...(homeDir ? { homeDir } : {}) });
+    return config ? new ClearmlClient(config, clientOpts) : undefined;
   }
 
   /** The API server URL. */

@@ -2,7 +2,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { ClearmlApiError, ClearmlAuthError, ClearmlError, ClearmlTransport, ClearmlUnreachableError, ClearmlVersionError } from '../src/index.js';
+import { ClearmlApiError, ClearmlAuthError, ClearmlClient, ClearmlError, ClearmlTransport, deriveHosts, ClearmlUnreachableError, ClearmlVersionError } from '../src/index.js';
 import { hasServer, serverInfo, testConfig } from './helpers.js';
 
 describe.skipIf(!hasServer)('transport against the real server', () => {
@@ -19,6 +19,27 @@ describe.skipIf(!hasServer)('transport against the real server', () => {
       expect(logins[0]).toBeGreaterThan(Date.now() + 86_400_000); // the server's default: 30 days
     } finally {
       await t.close();
+    }
+  });
+
+  test('ClearmlClient.fromEnv: a client from the CLEARML_* variables, undefined when none', async () => {
+    const s = serverInfo();
+    const none = ClearmlClient.fromEnv({ CLEARML_CONFIG_FILE: '/nonexistent/clearml.conf' });
+    expect(none).toBeUndefined();
+    const client = ClearmlClient.fromEnv({
+      CLEARML_API_HOST: s.apiHost,
+      CLEARML_API_ACCESS_KEY: s.accessKey,
+      CLEARML_API_SECRET_KEY: s.secretKey,
+      CLEARML_CONFIG_FILE: '/nonexistent/clearml.conf',
+    })!;
+    try {
+      expect(client.server).toBe(s.apiHost);
+      expect(client.files.host).toBe(deriveHosts(s.apiHost).filesHost);
+      const q = await client.queues.getOrCreate(`mlops-ts-test-fromenv-${Date.now().toString(36)}`);
+      expect((await client.queues.getOrCreate(q.name)).id).toBe(q.id);
+      await client.queues.delete(q.id);
+    } finally {
+      await client.close();
     }
   });
 
