@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { z } from 'zod';
 import { ClearmlApiError, ClearmlAuthError, ClearmlClient, ClearmlError, ClearmlTransport, deriveHosts, ClearmlUnreachableError, ClearmlVersionError } from '../src/index.js';
 import { hasServer, serverInfo, testConfig } from './helpers.js';
@@ -53,6 +53,24 @@ describe.skipIf(!hasServer)('transport against the real server', () => {
       await t.call('projects.get_all', { page: 0, page_size: 1, only_fields: ['id'] }, z.object({ projects: z.array(z.unknown()) }));
       expect(logins).toBe(2);
     } finally {
+      await t.close();
+    }
+  });
+
+  test('a token the server refuses as expired (401/30) is replaced once and the call goes through', async () => {
+    let logins = 0;
+    const t = new ClearmlTransport(testConfig(), { tokenExpirationSec: 1, onLogin: () => logins++ });
+    const realNow = Date.now();
+    try {
+      await t.call('projects.get_all', { page: 0, page_size: 1, only_fields: ['id'] }, z.object({ projects: z.array(z.unknown()) }));
+      await new Promise((r) => setTimeout(r, 1500));
+      // the client's clock says the token is still fresh, the server's says it expired
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(realNow);
+      await t.call('projects.get_all', { page: 0, page_size: 1, only_fields: ['id'] }, z.object({ projects: z.array(z.unknown()) }));
+      expect(logins).toBe(2);
+    } finally {
+      vi.useRealTimers();
       await t.close();
     }
   });
