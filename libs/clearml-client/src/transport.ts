@@ -118,6 +118,15 @@ function jwtExpiry(token: string): number | undefined {
   }
 }
 
+/** `Retry-After` (seconds, or an HTTP date) in ms, or undefined. */
+export function parseRetryAfter(h: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(h) ? h[0] : h;
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
 export function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
   const pb = b.split('.').map(Number);
@@ -313,6 +322,7 @@ export class ClearmlTransport {
     let lastReason = '';
     for (let attempt = 0; ; attempt++) {
       let retryReason: string | undefined;
+      let retryAfterMs: number | undefined;
       let cause: unknown;
       try {
         const res = await request(url, {
@@ -327,6 +337,7 @@ export class ClearmlTransport {
         const text = await res.body.text();
         if (this.retries.statuses.includes(res.statusCode)) {
           retryReason = `HTTP ${res.statusCode}${text ? `: ${truncate(redact(text.replace(/\s+/g, ' ')), 120)}` : ''}`;
+          retryAfterMs = parseRetryAfter(res.headers['retry-after']);
         } else {
           return this.unwrap(endpoint, res.statusCode, text);
         }
@@ -341,7 +352,8 @@ export class ClearmlTransport {
         throw new ClearmlUnreachableError({ server: this.server, endpoint, attempts: attempt + 1, reason: lastReason }, cause);
       }
       const base = Math.min(this.retries.maxDelayMs, this.retries.initialDelayMs * 2 ** attempt);
-      const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
+      // a Retry-After from the server (429/503) is honoured, up to maxDelayMs
+      const delayMs = Math.max(Math.round(base / 2 + Math.random() * (base / 2)), Math.min(retryAfterMs ?? 0, this.retries.maxDelayMs));
       this.events.onRetry?.({ endpoint, attempt: attempt + 1, delayMs, reason: lastReason });
       await sleep(delayMs, opts.signal);
     }

@@ -163,7 +163,7 @@ describe.skipIf(!hasServer)('transport through a faulty proxy in front of the re
         const body = Buffer.concat(chunks);
         if (req.url?.endsWith('/events.add_batch') && failuresLeft-- > 0) {
           seen.push({ url: req.url, type: req.headers['content-type'], body: body.toString(), status: 503 });
-          res.writeHead(503, { 'content-type': 'text/html' });
+          res.writeHead(503, { 'content-type': 'text/html', 'retry-after': '1' });
           res.end('<html>503 Service Temporarily Unavailable</html>');
           return;
         }
@@ -181,8 +181,12 @@ describe.skipIf(!hasServer)('transport through a faulty proxy in front of the re
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const port = (proxy.address() as AddressInfo).port;
     const retries: string[] = [];
+    const delays: number[] = [];
     const t = new ClearmlTransport(testConfig({ apiHost: `http://127.0.0.1:${port}`, retries: { maxRetries: 3, initialDelayMs: 5 } }), {
-      onRetry: (i) => retries.push(i.reason),
+      onRetry: (i) => {
+        retries.push(i.reason);
+        delays.push(i.delayMs);
+      },
     });
     try {
       const task = await t.call('tasks.create', { name: 'transport-jsonlines', type: 'training' }, z.object({ id: z.string() }));
@@ -190,6 +194,7 @@ describe.skipIf(!hasServer)('transport through a faulty proxy in front of the re
       const out = await t.call('events.add_batch', [ev(0), ev(1)], z.object({ added: z.number(), errors: z.number() }), { jsonLines: true });
       expect(out).toMatchObject({ added: 2, errors: 0 });
       expect(retries).toEqual([expect.stringMatching(/^HTTP 503/)]);
+      expect(delays).toEqual([1000]); // the proxy's Retry-After: 1 wins over the 5 ms backoff
       const batches = seen.filter((s) => s.url.endsWith('/events.add_batch'));
       expect(batches.map((b) => b.status)).toEqual([503, 200]);
       expect(batches[1]!.url).toBe(`/v${t.apiVersion}/events.add_batch`);
