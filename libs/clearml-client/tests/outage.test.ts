@@ -5,7 +5,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ClearmlTransport, EventsLogger, importOfflineSession, learningCurveFigure } from '../src/index.js';
+import { ClearmlClient, ClearmlTransport, EventsLogger, importOfflineSession, learningCurveFigure } from '../src/index.js';
 import { countPoints, createTask, poll, readLog, readPlots, readScalars } from './events-support.js';
 import { hasServer, serverInfo, testConfig, uniqueProjectName } from './helpers.js';
 
@@ -115,7 +115,7 @@ describe.skipIf(!hasServer)('EventsLogger through an outage', () => {
     expect(report.pending).not.toContain(serverInfo().accessKey);
 
     await proxy.start();
-    const imported = await importOfflineSession(m![1]!, { client: { transport: direct, files: { upload: () => Promise.reject(new Error('this session has no files')) } } });
+    const imported = await importOfflineSession(m![1]!, { client: new ClearmlClient(testConfig(), { transport: direct }) });
     expect(imported).toMatchObject({ taskId, continued: true, events: { sent: 33, added: 33, refused: 0 } });
 
     const scalars = await poll(() => readScalars(direct, taskId), (h) => countPoints(h) >= 35);

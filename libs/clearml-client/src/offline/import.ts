@@ -18,8 +18,8 @@ import { DATA_DIR, LOG_FILE, METRICS_FILE, OfflineTaskSchema, TASK_FILE, taskDat
 /** What the importer needs from a client (ClearmlClient has it). */
 export interface ImportClient {
   transport: EventsTransport;
-  files: { upload(localPath: string, remoteKey: string): Promise<string> };
-  webUrl?(taskId: string, projectId?: string): string | undefined;
+  files: { upload(localPath: string, key: string): Promise<{ url: string }> };
+  webUrl?(target: { taskId: string; projectId?: string | undefined }): string;
 }
 
 export interface ImportOptions {
@@ -128,11 +128,14 @@ async function projectId(t: EventsTransport, name: string): Promise<string> {
   return (await t.call('projects.create', { name, description: 'imported offline session' }, IdSchema)).id;
 }
 
-/** Import an offline session into the server; see the module comment. */
-export async function importOfflineSession(zipOrDir: string, opts: ImportOptions): Promise<ImportResult> {
+/**
+ * Import an offline session into the server; see the module comment. `session` is a folder or zip, or what
+ * {@link readOfflineSession} returned (its temporary copy of a zip is removed at the end either way).
+ */
+export async function importOfflineSession(session: string | (ReadSession & { temporary?: boolean }), opts: ImportOptions): Promise<ImportResult> {
   const log = opts.log ?? (() => undefined);
   const t = opts.client.transport;
-  const session = await readOfflineSession(zipOrDir);
+  if (typeof session === 'string') session = await readOfflineSession(session);
   try {
     const { task: data, folder } = session;
     const previous = opts.previousTaskId ?? data.mlops_ts?.previous_task_id;
@@ -176,7 +179,7 @@ export async function importOfflineSession(zipOrDir: string, opts: ImportOptions
         continue;
       }
       const key = rel.startsWith(`${ownPrefix}/`) ? `${remotePrefix}/${rel.slice(ownPrefix.length + 1)}` : rel.replace(`.${data.id}/`, `.${taskId}/`);
-      const url = await opts.client.files.upload(local, key);
+      const { url } = await opts.client.files.upload(local, key);
       updated.push({ ...a, uri: url });
       artifacts.push(a.key);
       log(`artifact ${a.key} → ${url}`);
@@ -189,7 +192,7 @@ export async function importOfflineSession(zipOrDir: string, opts: ImportOptions
       const w = m.weights.weights_filename;
       const local = w ? [join(folder, 'models', basename(w)), w].find((p) => existsSync(p)) : undefined;
       let url = m.weights.register_uri ?? undefined;
-      if (local) url = await opts.client.files.upload(local, `${remotePrefix}/models/${basename(local)}`);
+      if (local) url = (await opts.client.files.upload(local, `${remotePrefix}/models/${basename(local)}`)).url;
       if (!url) {
         log(`model ${m.init.name ?? m.id}: no weights file in the session, skipped`);
         continue;
@@ -240,7 +243,7 @@ export async function importOfflineSession(zipOrDir: string, opts: ImportOptions
     if (status) {
       await t.call(`tasks.${status}`, { task: taskId, force: true, ...(data.mlops_ts?.status_reason ? { status_reason: data.mlops_ts.status_reason } : {}) }, UpdatedSchema);
     }
-    const webUrl = opts.client.webUrl?.(taskId, project);
+    const webUrl = opts.client.webUrl?.({ taskId, projectId: project });
     return { taskId, projectId: project, continued: Boolean(previous), events: { sent: events.length, added, refused }, artifacts, models, status: status ?? 'unchanged', webUrl };
   } finally {
     if (session.temporary) await rm(session.folder, { recursive: true, force: true });
