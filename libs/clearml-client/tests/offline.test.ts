@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { clearmlSdkEnv, sdkPython } from '../../../tools/testing/clearml-server.js';
 import { ClearmlClient, ClearmlOfflineSessionError, confusionFigure, importOfflineSession, OfflineSession, readOfflineSession, type OfflineSessionResult } from '../src/index.js';
-import { close32 } from './events-support.js';
+import { close32, countPoints, poll, readScalars } from './events-support.js';
 import { hasServer, serverInfo, testConfig, uniqueProjectName } from './helpers.js';
 
 interface SdkView {
@@ -103,6 +103,25 @@ describe.skipIf(!hasServer)('offline sessions', () => {
       const v = await sdk(dir, 'read', r.taskId);
       expectLogged(v);
       expect(v.id).toBe(r.taskId);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('importOfflineSession continues a task that had completed: events, artifacts, model in, status back', async () => {
+    const client = new ClearmlClient(testConfig());
+    try {
+      const task = await client.tasks.create({ project, name: 'continued' });
+      await client.tasks.started(task.id);
+      await client.tasks.completed(task.id);
+      const r = await importOfflineSession(written.folder, { client, previousTaskId: task.id, iterationOffset: 100 });
+      expect(r).toMatchObject({ taskId: task.id, continued: true, status: 'completed', events: { added: 11 }, artifacts: ['metrics'] });
+      expect(r.models.map((m) => m.name)).toEqual(['mlp']);
+      const after = await client.tasks.get(task.id);
+      expect(after.status).toBe('completed');
+      expect(after.models?.output?.map((m) => m.name)).toEqual(['mlp']);
+      const scalars = await poll(() => readScalars(client.transport, task.id), (h) => countPoints(h) >= 8);
+      expect(scalars['loss']!['train']!.x).toEqual([100, 101, 102, 103]);
     } finally {
       await client.close();
     }

@@ -19,6 +19,8 @@ import { DATA_DIR, LOG_FILE, METRICS_FILE, OfflineTaskSchema, TASK_FILE, taskDat
 export interface ImportClient {
   transport: EventsTransport;
   files: { upload(localPath: string, key: string): Promise<{ url: string }> };
+  /** Project get-or-create by exact name (ClearmlClient's creates parents of `a/b`); raw calls otherwise. */
+  projects?: { getOrCreate(name: string): Promise<{ id: string }> };
   webUrl?(target: { taskId: string; projectId?: string | undefined }): string;
 }
 
@@ -142,20 +144,24 @@ export async function importOfflineSession(session: string | (ReadSession & { te
     let taskId: string;
     let project: string | undefined;
     let taskName = data.name;
+    let before: string | undefined;
     if (previous) {
       const got = await t.call('tasks.get_by_id', { task: previous }, TaskByIdSchema);
       taskId = got.task.id;
       project = got.task.project ?? undefined;
       taskName = got.task.name ?? taskName;
-      log(`continuing task ${taskId} (${got.task.status ?? 'unknown status'})`);
+      before = got.task.status;
+      log(`continuing task ${taskId} (${before ?? 'unknown status'})`);
     } else {
-      project = await projectId(t, data.project_name || 'offline');
+      const projectName = data.project_name || 'offline';
+      project = opts.client.projects ? (await opts.client.projects.getOrCreate(projectName)).id : await projectId(t, projectName);
       taskId = (await t.call('tasks.create', { name: data.name, project, type: data.type, ...(data.comment ? { comment: data.comment } : {}), ...(data.tags ? { tags: data.tags } : {}), ...(data.script ? { script: data.script } : {}) }, IdSchema)).id;
-      log(`created task ${taskId} in project ${data.project_name}`);
+      log(`created task ${taskId} in project ${projectName}`);
     }
-    // A new task runs while it is filled (as the SDK's importer does); a continued one keeps its status unless
-    // the session names a final one.
-    if (!previous) await t.call('tasks.started', { task: taskId, force: true }, UpdatedSchema);
+    // The task runs while it is filled, as with the SDK's importer (models can be attached only to a created or
+    // running task). A continued task that had ended gets its end status back unless the session names one.
+    const ended = before !== undefined && ['completed', 'failed', 'stopped'].includes(before);
+    if (!previous || ended || before === 'created') await t.call('tasks.started', { task: taskId, force: true }, UpdatedSchema);
 
     // hyper-parameters and configuration (merged into what the task has)
     const hyper = Object.entries(data.hyperparams ?? {}).flatMap(([section, params]) => Object.entries(params).map(([name, p]) => ({ section, name, value: p.value, type: p.type ?? undefined, description: p.description ?? undefined })));
@@ -239,7 +245,7 @@ export async function importOfflineSession(session: string | (ReadSession & { te
       log(`events ${Math.min(i + BATCH, events.length)}/${events.length}${res.errors ? ` (${res.errors} refused: ${JSON.stringify(res.errors_info ?? {}).slice(0, 200)})` : ''}`);
     }
 
-    const status = data.mlops_ts?.status ?? (previous ? undefined : 'completed');
+    const status = data.mlops_ts?.status ?? (!previous ? 'completed' : ended ? (before as 'completed' | 'failed' | 'stopped') : undefined);
     if (status) {
       await t.call(`tasks.${status}`, { task: taskId, force: true, ...(data.mlops_ts?.status_reason ? { status_reason: data.mlops_ts.status_reason } : {}) }, UpdatedSchema);
     }
