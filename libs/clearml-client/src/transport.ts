@@ -53,6 +53,8 @@ export interface TransportEvents {
   onRetry?: (info: { endpoint: string; attempt: number; delayMs: number; reason: string }) => void;
   /** After each successful `auth.login` (for logs and tests). */
   onLogin?: (info: { expiresAt: number | undefined }) => void;
+  /** Before each request is sent (first attempt only): the endpoint, the API version in its path and the body (never credentials). */
+  onRequest?: (info: { endpoint: string; apiVersion: string | undefined; body: unknown }) => void;
 }
 
 export interface TransportOptions extends TransportEvents {
@@ -176,7 +178,11 @@ export class ClearmlTransport {
     this.retries = retryOptionsSchema.parse(this.config.retries ?? {});
     this.ownsDispatcher = !opts.dispatcher;
     this.dispatcher = opts.dispatcher ?? new Agent({ connections: 8, keepAliveTimeout: 10_000 });
-    this.events = { ...(opts.onRetry ? { onRetry: opts.onRetry } : {}), ...(opts.onLogin ? { onLogin: opts.onLogin } : {}) };
+    this.events = {
+      ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
+      ...(opts.onLogin ? { onLogin: opts.onLogin } : {}),
+      ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
+    };
     this.tokenExpirationSec = opts.tokenExpirationSec;
   }
 
@@ -299,7 +305,9 @@ export class ClearmlTransport {
       contentType = 'application/json';
     }
     // auth.login and server.info go unversioned, so an older server can still say which version it speaks.
-    const url = endpoint === 'auth.login' || endpoint === 'server.info' ? `${this.server}/${endpoint}` : `${this.server}/v${this.apiVersion ?? CLEARML_MIN_API_VERSION}/${endpoint}`;
+    const versioned = endpoint !== 'auth.login' && endpoint !== 'server.info';
+    const url = versioned ? `${this.server}/v${this.apiVersion ?? CLEARML_MIN_API_VERSION}/${endpoint}` : `${this.server}/${endpoint}`;
+    this.events.onRequest?.({ endpoint, apiVersion: versioned ? (this.apiVersion ?? CLEARML_MIN_API_VERSION) : undefined, body });
     const maxRetries = opts.maxRetries ?? this.retries.maxRetries;
     const timeout = opts.timeoutMs ?? this.config.timeoutMs ?? 60_000;
     let lastReason = '';
