@@ -18,10 +18,10 @@ import { DATA_DIR, LOG_FILE, METRICS_FILE, OfflineTaskSchema, TASK_FILE, taskDat
 /** What the importer needs from a client (ClearmlClient has it). */
 export interface ImportClient {
   transport: EventsTransport;
-  files: { upload(localPath: string, key: string): Promise<{ url: string }> };
+  files: { upload(localPath: string, key: string): Promise<string> };
   /** Project get-or-create by exact name (ClearmlClient's creates parents of `a/b`); raw calls otherwise. */
   projects?: { getOrCreate(name: string): Promise<{ id: string }> };
-  webUrl?(target: { taskId: string; projectId?: string | undefined }): string;
+  webUrl?(taskId: string, projectId?: string): string;
 }
 
 export interface ImportOptions {
@@ -185,7 +185,7 @@ export async function importOfflineSession(session: string | (ReadSession & { te
         continue;
       }
       const key = rel.startsWith(`${ownPrefix}/`) ? `${remotePrefix}/${rel.slice(ownPrefix.length + 1)}` : rel.replace(`.${data.id}/`, `.${taskId}/`);
-      const { url } = await opts.client.files.upload(local, key);
+      const url = await opts.client.files.upload(local, key);
       updated.push({ ...a, uri: url });
       artifacts.push(a.key);
       log(`artifact ${a.key} → ${url}`);
@@ -198,7 +198,7 @@ export async function importOfflineSession(session: string | (ReadSession & { te
       const w = m.weights.weights_filename;
       const local = w ? [join(folder, 'models', basename(w)), w].find((p) => existsSync(p)) : undefined;
       let url = m.weights.register_uri ?? undefined;
-      if (local) url = (await opts.client.files.upload(local, `${remotePrefix}/models/${basename(local)}`)).url;
+      if (local) url = await opts.client.files.upload(local, `${remotePrefix}/models/${basename(local)}`);
       if (!url) {
         log(`model ${m.init.name ?? m.id}: no weights file in the session, skipped`);
         continue;
@@ -249,7 +249,7 @@ export async function importOfflineSession(session: string | (ReadSession & { te
     if (status) {
       await t.call(`tasks.${status}`, { task: taskId, force: true, ...(data.mlops_ts?.status_reason ? { status_reason: data.mlops_ts.status_reason } : {}) }, UpdatedSchema);
     }
-    const webUrl = opts.client.webUrl?.({ taskId, projectId: project });
+    const webUrl = opts.client.webUrl?.(taskId, project);
     return { taskId, projectId: project, continued: Boolean(previous), events: { sent: events.length, added, refused }, artifacts, models, status: status ?? 'unchanged', webUrl };
   } finally {
     if (session.temporary) await rm(session.folder, { recursive: true, force: true });
