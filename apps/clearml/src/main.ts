@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { ClearmlClient, ClearmlConfigError, ClearmlOfflineSessionError, clearmlConfigFromEnv, importOfflineSession, readOfflineSession } from '@mlops-ts/clearml-client';
+import { ClearmlClient, ClearmlConfigError, type ClearmlConfig, ClearmlOfflineSessionError, clearmlConfigFromEnv, deliverSpillFile, importOfflineSession, readOfflineSession, readSpillFile, SPILL_SUFFIX } from '@mlops-ts/clearml-client';
 import { runStage, StageUsageError } from '@mlops-ts/stage-kit';
 
 const log = (line: string) => process.stderr.write(`[clearml] ${line}\n`);
@@ -15,7 +15,7 @@ const program = new Command('clearml').description('ClearML from the command lin
 program
   .command('import')
   .description('Import an offline session (folder or zip in the SDK\'s format) into the ClearML server of CLEARML_API_HOST / clearml.conf; prints the task\'s web page.')
-  .argument('<session>', 'offline session: the folder holding task.json, or its .zip')
+  .argument('<session>', 'offline session (the folder holding task.json, or its .zip), or an EventsLogger spill file (*.events.jsonl)')
   .option('--task <id>', 'continue this task instead of creating one (default: the task the session names, else a new task)')
   .option('--iteration-offset <n>', 'add n to every event\'s iteration', (v) => {
     const n = Number(v);
@@ -25,21 +25,43 @@ program
   .action(async (session: string, opts: { task?: string; iterationOffset?: number }) => {
     const path = resolve(session);
     if (!existsSync(path)) throw new StageUsageError(`no offline session at ${session}`);
+    const config = (): ClearmlConfig => {
+      let c;
+      try {
+        c = clearmlConfigFromEnv(process.env);
+      } catch (e) {
+        throw e instanceof ClearmlConfigError ? new StageUsageError(e.message, { cause: e }) : e;
+      }
+      if (!c) throw new StageUsageError('no ClearML server configured: set CLEARML_API_HOST, CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY, or write ~/clearml.conf (CLEARML_CONFIG_FILE)');
+      return c;
+    };
+    if (path.endsWith(SPILL_SUFFIX)) {
+      // a spill file an EventsLogger left when its process ended before close()
+      const events = await readSpillFile(path).catch((e: unknown) => {
+        throw new StageUsageError((e as Error).message, { cause: e });
+      });
+      const c = config();
+      log(`delivering ${events.length} events of ${session} into ${c.apiHost}`);
+      const client = new ClearmlClient(c);
+      try {
+        const r = await deliverSpillFile(path, { transport: client.transport, ...(opts.task ? { taskId: opts.task } : {}), log });
+        log(`task ${r.taskIds.join(', ')}: ${r.added} events${r.refused ? ` (${r.refused} refused; ${session} kept)` : `; ${session} removed`}`);
+        process.stdout.write(`${r.taskIds.map((id) => client.webUrl(id)).join('\n')}\n`);
+        if (r.refused) throw new Error(`the server refused ${r.refused} of ${r.sent} events of ${session}`);
+      } finally {
+        await client.close();
+      }
+      return;
+    }
     // the session is read (and checked) before anything talks to a server: bad input is exit 2
     const read = await readOfflineSession(path).catch((e: unknown) => {
       throw e instanceof ClearmlOfflineSessionError ? new StageUsageError(e.message, { cause: e }) : e;
     });
     let client: ClearmlClient | undefined;
     try {
-      let config;
-      try {
-        config = clearmlConfigFromEnv(process.env);
-      } catch (e) {
-        throw e instanceof ClearmlConfigError ? new StageUsageError(e.message, { cause: e }) : e;
-      }
-      if (!config) throw new StageUsageError('no ClearML server configured: set CLEARML_API_HOST, CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY, or write ~/clearml.conf (CLEARML_CONFIG_FILE)');
-      log(`importing ${session} (${read.metrics.length + read.logs.length} events, ${read.task.execution?.artifacts?.length ?? 0} artifacts, ${read.task.offline_output_models?.length ?? 0} models) into ${config.apiHost}`);
-      client = new ClearmlClient(config);
+      const c = config();
+      log(`importing ${session} (${read.metrics.length + read.logs.length} events, ${read.task.execution?.artifacts?.length ?? 0} artifacts, ${read.task.offline_output_models?.length ?? 0} models) into ${c.apiHost}`);
+      client = new ClearmlClient(c);
       const r = await importOfflineSession(read, {
         client,
         ...(opts.task ? { previousTaskId: opts.task } : {}),

@@ -1,12 +1,33 @@
 // `npm run clearml -- import`: a session written by the official SDK (Task.set_offline) goes to the server;
 // what the SDK reads back of the imported task is what it logged offline. Bad input exits 2, server errors 1.
 import { execa } from 'execa';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { clearmlSdkEnv, requireClearml, sdkPython, uniqueProjectName, type ClearmlServerAvailable } from '../../../tools/testing/clearml-server.js';
-import { root, runStageCli } from '../../../tools/testing/stage-cli.js';
+import { root, runStageCli, tsx } from '../../../tools/testing/stage-cli.js';
+import { ClearmlClient } from '@mlops-ts/clearml-client';
+import { z } from 'zod';
+
+const freePort = (): Promise<number> =>
+  new Promise((ok) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => ok(port));
+    });
+  });
+async function poll<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let v = await read();
+  while (!done(v) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 300));
+    v = await read();
+  }
+  return v;
+}
 
 const server = inject('clearml');
 const oracle = join(root, 'libs/clearml-client/tests/offline-sdk.py');
@@ -56,6 +77,31 @@ describe.skipIf(!server.available)('npm run clearml -- import', () => {
     expect(v.plots.map((p) => p.metric)).toEqual(['confusion']);
     expect(v.console.join('\n')).toContain('sdk says hi');
     expect(v.artifacts['notes']!.content).toBe('sdk artifact\n');
+  });
+
+  test('events an EventsLogger left in a spill file when its process ended are delivered by import <spill file>', async () => {
+    const client = new ClearmlClient({ apiHost: s.apiHost, webHost: s.webHost, filesHost: s.filesHost, credentials: { accessKey: s.accessKey, secretKey: s.secretKey } });
+    try {
+      const task = await client.tasks.create({ project: uniqueProjectName('cli-spill'), name: 'ended early' });
+      await client.tasks.started(task.id);
+      const closed = await freePort(); // nothing listens there: the server is unreachable for the child
+      const child = await execa('node', ['--conditions=@mlops-ts/source', '--import', tsx, join(import.meta.dirname, 'fixtures/exit-without-close.ts'), `http://127.0.0.1:${closed}`, task.id, join(dir, 'spill')], { reject: false });
+      expect(child.exitCode, child.stderr).toBe(0);
+      const m = /wait in (\S+\.events\.jsonl); deliver them with: npm run clearml -- import (\S+)$/m.exec(child.stderr);
+      expect(m, child.stderr).not.toBeNull();
+      expect(m![2]).toBe(m![1]);
+
+      const r = await runStageCli('clearml', ['import', m![2]!], { cwd: dir, env });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe(client.webUrl(task.id));
+      expect(existsSync(m![2]!)).toBe(false); // delivered: removed, so a second import cannot duplicate
+      const lines = await poll(async () => (await client.transport.call('events.get_task_log', { task: task.id, navigate_earlier: false }, z.object({ events: z.array(z.looseObject({ msg: z.string() })) }))).events, (e) => e.length >= 1);
+      expect(lines.map((e) => e.msg)).toEqual(['last words']);
+      const h = await client.transport.call('events.scalar_metrics_iter_histogram', { task: task.id }, z.record(z.string(), z.record(z.string(), z.object({ x: z.array(z.number()) }))));
+      expect(h['loss']!['train']!.x).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await client.close();
+    }
   });
 
   test('bad input exits 2 with one line naming it; a server error exits 1', async () => {

@@ -1,7 +1,7 @@
 export { EventsLogger, type EventsLoggerOptions, type EventsTransport, type FlushResult, type CloseReport } from './logger.js';
 export { confusionFigure, learningCurveFigure, lineFigure, rocFigure, tableFigure, type LineSeries } from './figures.js';
 export { logEvent, plotEvent, scalarEvent, singleValueEvent } from './build.js';
-export { readSpillFile, SPILL_SUFFIX, REJECTED_SUFFIX } from './spill.js';
+export { deliverSpillFile, readSpillFile, SPILL_SUFFIX, REJECTED_SUFFIX } from './spill.js';
 export {
   AddBatchResponseSchema,
   LOG_LEVELS,

@@ -40,6 +40,12 @@ export interface EventsLoggerOptions {
   offline?: { dir?: string; project?: string; name?: string; outputUri?: string };
   /** Progress and warnings (one line each; never credentials). */
   log?: (line: string) => void;
+  /**
+   * On process `exit` without `close()`: write what is still in memory to a spill file (synchronously) and print
+   * where it waits and the command that delivers it (`npm run clearml -- import <spill file>`). Default false:
+   * a library installs no process hooks unless asked.
+   */
+  handleProcessExit?: boolean;
 }
 
 export interface FlushResult {
@@ -98,13 +104,26 @@ export class EventsLogger {
       retryDelayMs: 1000,
       maxRetryDelayMs: 15_000,
       requestRetries: 1,
+      handleProcessExit: false,
       ...options,
     };
     this.taskId = options.taskId;
     this.retryDelay = this.o.retryDelayMs;
     this.timer = setInterval(() => this.autoFlush(), this.o.flushIntervalMs);
     this.timer.unref();
+    if (this.o.handleProcessExit) process.once('exit', this.onExit);
   }
+
+  /** The process ends with events undelivered: keep them on disk and say how to deliver them. */
+  private readonly onExit = (): void => {
+    if (this.closing) return;
+    this.inflight = 0; // a request still in flight will not finish now: its events go to disk too
+    this.spillMemory();
+    if (this.spills.length === 0) return;
+    const line = `[clearml events] ${this.pending} events of task ${this.taskId} were not delivered (the process ended before close()); they wait in ${this.spills.join(', ')}; deliver them with: ${this.spills.map((f) => `npm run clearml -- import ${f}`).join(' && ')}`;
+    if (this.o.log) this.o.log(line);
+    else process.stderr.write(`${line}\n`);
+  };
 
   /** Events waiting (memory + spill files). */
   get pending(): number {
@@ -259,6 +278,7 @@ export class EventsLogger {
    */
   close(): Promise<CloseReport> {
     this.closing ??= (async () => {
+      process.removeListener('exit', this.onExit);
       if (this.timer) clearInterval(this.timer);
       this.timer = undefined;
       const res = await this.flush();

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TaskEventSchema, type TaskEvent } from './types.js';
+import type { z } from 'zod';
+import { AddBatchResponseSchema, TaskEventSchema, type TaskEvent } from './types.js';
 
 export const SPILL_SUFFIX = '.events.jsonl';
 export const REJECTED_SUFFIX = '.rejected.jsonl';
@@ -58,4 +59,26 @@ export async function rewriteSpillFile(file: string, remaining: readonly TaskEve
   const tmp = `${file}.tmp`;
   await writeFile(tmp, lines(remaining));
   await rename(tmp, file);
+}
+
+/**
+ * Deliver a spill file (what an {@link EventsLogger} left on disk when its process ended before `close()`) to its
+ * task, or to `taskId`; the file is removed once the server took every event. `npm run clearml -- import` calls it
+ * for `*.events.jsonl` paths.
+ */
+export async function deliverSpillFile(
+  file: string,
+  opts: { transport: { call<S extends z.ZodType>(endpoint: string, body: unknown, schema: S, o?: { jsonLines?: boolean }): Promise<z.output<S>> }; taskId?: string; log?: (line: string) => void },
+): Promise<{ taskIds: string[]; sent: number; added: number; refused: number }> {
+  const events = (await readSpillFile(file)).map((e) => (opts.taskId ? { ...e, task: opts.taskId } : e));
+  let added = 0;
+  let refused = 0;
+  for (let i = 0; i < events.length; i += 2000) {
+    const res = await opts.transport.call('events.add_batch', events.slice(i, i + 2000), AddBatchResponseSchema, { jsonLines: true });
+    added += res.added;
+    refused += res.errors;
+    opts.log?.(`events ${Math.min(i + 2000, events.length)}/${events.length}${res.errors ? ` (${res.errors} refused)` : ''}`);
+  }
+  if (refused === 0) await unlink(file).catch(() => undefined);
+  return { taskIds: [...new Set(events.map((e) => e.task))], sent: events.length, added, refused };
 }
