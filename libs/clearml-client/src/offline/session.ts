@@ -150,6 +150,10 @@ export class OfflineSession {
   log(lines: string | readonly string[], level: LogLevel = 'info'): this {
     return this.addEvents([logEvent(this.id, lines, level)]);
   }
+  /** `Logger.report_text`: one console event, as the SDK writes it to log.jsonl. */
+  text(msg: string, level: LogLevel = 'info'): this {
+    return this.addEvents([logEvent(this.id, msg, level)]);
+  }
 
   /** Append events (their `task` becomes this session's id, as the SDK's importer filters on it). */
   addEvents(events: readonly TaskEvent[]): this {
