@@ -66,12 +66,17 @@ async function extract(zipPath: string): Promise<string> {
     throw new ClearmlOfflineSessionError({ path: zipPath, problem: `not a zip file (${(e as Error).message})` }, e);
   });
   const dir = await mkdtemp(join(tmpdir(), 'clearml-offline-'));
-  for (const [name, content] of Object.entries(files)) {
-    if (name.endsWith('/')) continue;
-    const target = resolve(dir, name);
-    if (!target.startsWith(dir + sep)) throw new ClearmlOfflineSessionError({ path: zipPath, problem: `entry ${JSON.stringify(name)} points outside the session` });
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, content);
+  try {
+    for (const [name, content] of Object.entries(files)) {
+      if (name.endsWith('/')) continue;
+      const target = resolve(dir, name);
+      if (!target.startsWith(dir + sep)) throw new ClearmlOfflineSessionError({ path: zipPath, problem: `entry ${JSON.stringify(name)} points outside the session` });
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, content);
+    }
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
   }
   return dir;
 }
@@ -108,17 +113,21 @@ export async function readOfflineSession(zipOrDir: string): Promise<ReadSession 
   const st = await stat(zipOrDir).catch(() => undefined);
   if (!st) throw new ClearmlOfflineSessionError({ path: zipOrDir, problem: 'no such file or folder' });
   const folder = st.isDirectory() ? resolve(zipOrDir) : await extract(zipOrDir);
-  const taskFile = join(folder, TASK_FILE);
-  let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(taskFile, 'utf8'));
+    const taskFile = join(folder, TASK_FILE);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(taskFile, 'utf8'));
+    } catch (e) {
+      throw new ClearmlOfflineSessionError({ path: st.isDirectory() ? taskFile : `${zipOrDir}!${TASK_FILE}`, problem: existsSync(taskFile) ? 'task.json is not JSON' : 'no task.json (not an offline session)' }, e);
+    }
+    const task = OfflineTaskSchema.safeParse(raw);
+    if (!task.success) throw new ClearmlOfflineSessionError({ path: taskFile, problem: `task.json: ${task.error.issues[0]?.path.join('.')} ${task.error.issues[0]?.message}` });
+    return { folder, task: task.data, metrics: await readEvents(join(folder, METRICS_FILE)), logs: await readEvents(join(folder, LOG_FILE)), temporary: !st.isDirectory() };
   } catch (e) {
-    if (!st.isDirectory()) await rm(folder, { recursive: true, force: true });
-    throw new ClearmlOfflineSessionError({ path: st.isDirectory() ? taskFile : `${zipOrDir}!${TASK_FILE}`, problem: existsSync(taskFile) ? 'task.json is not JSON' : 'no task.json (not an offline session)' }, e);
+    if (!st.isDirectory()) await rm(folder, { recursive: true, force: true }); // the temporary copy of a zip
+    throw e;
   }
-  const task = OfflineTaskSchema.safeParse(raw);
-  if (!task.success) throw new ClearmlOfflineSessionError({ path: taskFile, problem: `task.json: ${task.error.issues[0]?.path.join('.')} ${task.error.issues[0]?.message}` });
-  return { folder, task: task.data, metrics: await readEvents(join(folder, METRICS_FILE)), logs: await readEvents(join(folder, LOG_FILE)), temporary: !st.isDirectory() };
 }
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
