@@ -15,3 +15,5 @@ export * from './api/artifacts.js';
 export * from './query/summaries.js';
 export * from './query/compare.js';
 export * from './query/queries.js';
+export * from './events/index.js';
+export * from './offline/index.js';
