@@ -78,7 +78,7 @@ function learningCurves(a: Analysis, name: string): ChartSpec | undefined {
           x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1 } },
           y: { field: 'value', type: 'quantitative' as const, title: measure, scale: { zero: false } },
           color: { field: 'split', type: 'nominal' as const, title: 'split', scale: { domain: ['train', 'valid'], range: ['#4c78a8', '#f58518'] } },
-          strokeDash: { field: 'split', type: 'nominal' as const, scale: { domain: ['train', 'valid'], range: [[1, 0], [5, 3]] }, legend: null },
+          strokeDash: { field: 'split', type: 'nominal' as const, title: 'split', scale: { domain: ['train', 'valid'], range: [[1, 0], [5, 3]] } },
         },
       },
       ...(best !== undefined

@@ -2,6 +2,7 @@ export { analyzeReport, flattenParams, type Analysis, type AnalyzeOptions, type 
 export { buildCharts, CHART_FONT, renderCharts, renderSvg, svgToPng, type ChartSpec, type PngOptions, type RenderedChart } from './charts.js';
 export { buildConclusions, type Conclusion, type ConclusionKind } from './conclusions.js';
 export { ReportError, ReportErrorCodes, ReportInputError, ReportRenderError, ReportStatsError, type ReportInputIssue } from './errors.js';
+export { bytes, ci, duration, fmt, int, pct, signed } from './format.js';
 export { escapeHtml, renderHtml } from './html.js';
 export { chartImagePath, renderMarkdown, type MarkdownOptions } from './markdown.js';
 export { renderReport, writeReport, type RenderedReport, type RenderReportOptions, type WriteReportOptions, type WrittenReport } from './report.js';
