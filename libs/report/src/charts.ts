@@ -250,8 +250,8 @@ function confusionChart(a: Analysis): ChartSpec | undefined {
     height: cell * n,
     data: { values: rows.filter((r) => r.model === model) },
     encoding: {
-      x: { field: 'predicted', type: 'nominal' as const, title: 'predicted', sort: a.classes },
-      y: { field: 'actual', type: 'nominal' as const, title: 'actual', sort: a.classes },
+      x: { field: 'predicted', type: 'nominal' as const, title: 'predicted', sort: a.classes, axis: { grid: false, labelAngle: 0 } },
+      y: { field: 'actual', type: 'nominal' as const, title: 'actual', sort: a.classes, axis: { grid: false } },
     },
     layer: [
       { mark: { type: 'rect' as const }, encoding: { color: { field: 'share', type: 'quantitative' as const, title: 'share of actual', scale: { domain: [0, 1], scheme: 'blues' } } } },

@@ -236,7 +236,8 @@ function costConclusion(a: Analysis): Conclusion | undefined {
       const ratio = bestCost.trainSeconds / Math.max(cheap.c.trainSeconds!, 1e-9);
       numbers['bestMarginOverCheapest'] = best.value - cheapRow.value;
       numbers['bestTimeRatio'] = ratio;
-      text += ` The best model's ${signed(best.value - cheapRow.value)} ${label(a.metric)} over ${cheap.name} costs ${fmt(ratio, 1)}× its training time.`;
+      const pair = findPair(a, best.model, cheap.name, a.metric);
+      text += ` The best model's ${signed(best.value - cheapRow.value)} ${label(a.metric)} over ${cheap.name} costs ${fmt(ratio, 1)}× its training time${pair ? (pair.significant ? ' (a significant gain)' : ', for a gain that is not significant') : ''}.`;
     }
   }
   return { id: 'cost', kind: 'cost', severity: 'info', text, numbers, source: costs.map((x) => (a.models.find((m) => m.name === x.name)!.cost as { source: string }).source).join(', ') };
