@@ -197,7 +197,7 @@ function fitConclusion(m: ModelAnalysis, a: Analysis): Conclusion | undefined {
   if (baseLoss !== undefined && Number.isFinite(baseLoss) && best.valLoss! >= baseLoss * 0.98) {
     severity = 'warning';
     numbers['baselineLogLoss'] = baseLoss;
-    text += ` Its best valid loss ${fmt(best.valLoss)} is not clearly below the baseline's test log loss ${fmt(baseLoss)}: its probabilities are no better calibrated than the class prior (class weights in training also shift them), so judge it by ranking metrics such as ROC AUC.`;
+    text += ` Its best valid loss ${fmt(best.valLoss)} is not clearly below the baseline's test log loss ${fmt(baseLoss)}: as probabilities it does no better than the class prior (class weighting in training, if used, explains part of that): rank it by ROC AUC rather than log loss.`;
   }
   return { id: `fit:${m.name}`, kind: 'fit', severity, text, numbers, source: m.history.source };
 }
