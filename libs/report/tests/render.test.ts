@@ -112,6 +112,25 @@ describe('HTML and Markdown from the tiny real models', () => {
     expect(html.match(/<table>/g)).toHaveLength(tables.length);
   });
 
+  it('shows the dvc metrics diff and dvc exp show tables it was given', () => {
+    const tables = walk(marked.lexer(written.markdown)).filter((t): t is Tokens.Table => t.type === 'table');
+    const diff = tables.find((t) => t.header.map((h) => h.text).join('|') === 'file|metric|HEAD~1|workspace|change')!;
+    const given = (f.input.dvc!.metricsDiff as { diff: Record<string, Record<string, { old: number; new: number; diff: number }>> }).diff['metrics/eval/mlp_wide.json']!;
+    expect(diff.rows.map((r) => r.map((c) => c.text.replaceAll('\\', '')))).toEqual([
+      ['metrics/eval/mlp_wide.json', 'roc_auc', fmt(given['roc_auc']!.old), fmt(given['roc_auc']!.new), expect.stringMatching(/^[+−]\d/)],
+      ['metrics/eval/mlp_wide.json', 'accuracy', fmt(given['accuracy']!.old), fmt(given['accuracy']!.new), expect.stringMatching(/^[+−]\d/)],
+    ]);
+    const exp = tables.find((t) => t.header[0]!.text === 'experiment')!;
+    expect(exp.rows.map((r) => r[0]!.text)).toEqual(['workspace', 'main', 'dropout-02']);
+    expect(exp.header.map((h) => h.text)).toContain('param models.mlp_small.dropout');
+  });
+
+  it('Markdown can link the images at a published URL (job summary, PR comment)', async () => {
+    const r = await renderReport(f.input, { markdown: { imageBaseUrl: 'https://example.org/run/42/' }, png: { scale: 1 } });
+    const images = walk(marked.lexer(r.markdown)).filter((t): t is Tokens.Image => t.type === 'image');
+    expect(images.map((i) => i.href)).toEqual(r.charts.map((c) => `https://example.org/run/42/${c.id}.png`));
+  });
+
   it('Markdown can leave images out (a PR comment without a place for files)', async () => {
     const r = await renderReport(f.input, { markdown: { images: 'omit' }, png: { scale: 1 } });
     expect(r.images).toEqual([]);
