@@ -215,7 +215,7 @@ export function tinyModelsInput(options: { trainRows?: number; testRows?: number
       sources: {
         eval: `metrics/eval/${s.name}.json`,
         history: `models/${s.name}/history.json`,
-        predictions: `metrics/predictions/${s.name}.json`,
+        predictions: `predictions/${s.name}.json`,
         params: `models/${s.name}/model-meta.json`,
         cost: `.mlops/runs/${s.name}.json + models/${s.name}/`,
       },

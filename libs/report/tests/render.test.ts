@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { marked, type Token, type Tokens } from 'marked';
-import { analyzeReport, buildCharts, ci, fmt, renderReport, renderSvg, svgToPng, writeReport } from '../src/index.js';
+import { analyzeReport, buildCharts, ci, fmt, renderMarkdown, renderReport, renderSvg, svgToPng, writeReport } from '../src/index.js';
 import { committedInput, MODELS, tinyModelsInput } from './fixture.js';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -125,10 +125,10 @@ describe('HTML and Markdown from the tiny real models', () => {
     expect(exp.header.map((h) => h.text)).toContain('param models.mlp_small.dropout');
   });
 
-  it('Markdown can link the images at a published URL (job summary, PR comment)', async () => {
-    const r = await renderReport(f.input, { markdown: { imageBaseUrl: 'https://example.org/run/42/' }, png: { scale: 1 } });
-    const images = walk(marked.lexer(r.markdown)).filter((t): t is Tokens.Image => t.type === 'image');
-    expect(images.map((i) => i.href)).toEqual(r.charts.map((c) => `https://example.org/run/42/${c.id}.png`));
+  it('Markdown can link the images at a published URL (job summary, PR comment)', () => {
+    const md = renderMarkdown(written.analysis, written.sections, { imageBaseUrl: 'https://example.org/run/42/' });
+    const images = walk(marked.lexer(md)).filter((t): t is Tokens.Image => t.type === 'image');
+    expect(images.map((i) => i.href)).toEqual(written.charts.map((c) => `https://example.org/run/42/${c.id}.png`));
   });
 
   it('Markdown can leave images out (a PR comment without a place for files)', async () => {
