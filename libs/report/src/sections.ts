@@ -295,7 +295,10 @@ function trackersSection(a: Analysis): Section {
     id: 'trackers',
     title: 'Trackers',
     source: 'the trackers as the report stage found them (the numbers in this report come from DVC files, not from the trackers)',
-    blocks: [{ kind: 'table', id: 'trackers-table', head: ['tracker', 'status', 'where', 'detail'], rows: t.map((x) => [x.name, x.status, x.url ? { text: x.url, href: x.url } : '—', x.detail ?? '—']) }],
+    blocks: [
+      ...t.filter((x) => x.status === 'unavailable').map((x): Block => ({ kind: 'p', text: `${x.name} was unavailable${x.detail ? ` (${x.detail})` : ''}: its links may not open, and nothing in this report depends on it.` })),
+      { kind: 'table', id: 'trackers-table', head: ['tracker', 'status', 'where', 'detail'], rows: t.map((x) => [x.name, x.status, x.url ? { text: x.url, href: x.url } : '—', x.detail ?? '—']) },
+    ],
   };
 }
 

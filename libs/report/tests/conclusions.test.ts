@@ -123,6 +123,19 @@ describe('conclusions from the committed DVC files only (no predictions)', () =>
   });
 });
 
+describe('consistency of the eval file with the predictions', () => {
+  it('warns when metrics/eval/<model>.json and the predictions disagree, and uses the predictions', () => {
+    const { input } = tinyModelsInput({ testRows: 400, epochs: 3 });
+    const m = input.models[0]!;
+    const a = analyzeReport({ ...input, models: [{ ...m, eval: { ...m.eval!, roc_auc: m.eval!.roc_auc! + 0.01 } }, ...input.models.slice(1)] });
+    const c = byId(a.conclusions, `consistency:${m.name}`);
+    expect(c.severity).toBe('warning');
+    expect(c.numbers['eval']! - c.numbers['predictions']!).toBeCloseTo(0.01, 12);
+    expect(a.models[0]!.metrics.available && a.models[0]!.metrics.value.roc_auc).toBe(c.numbers['predictions']);
+    expect(a.conclusions.some((x) => x.id.startsWith('consistency:') && x.id !== c.id)).toBe(false);
+  });
+});
+
 describe('fit rules on hand-made histories', () => {
   const base = tinyModelsInput({ testRows: 300, epochs: 3 }).input;
   const withHistory = (history: { epoch: number; loss: number; valLoss?: number }[]) =>

@@ -152,5 +152,10 @@ describe('a report from the committed DVC files only', () => {
     }
     expect(r.charts.map((c) => c.id)).toEqual(['metric-bars', 'roc', 'confusion']);
     expect(r.markdown).toContain('> Unavailable: no test predictions');
+    // A tracker that could not be reached: its section says so, the rest is unchanged.
+    const down = await renderReport({ ...committedInput(), trackers: [{ name: 'MLflow', status: 'unavailable', detail: 'connection refused at http://127.0.0.1:5000' }] }, { markdown: { images: 'omit' } });
+    expect(down.markdown).toContain('MLflow was unavailable (connection refused at http://127.0.0.1:5000): its links may not open, and nothing in this report depends on it.');
+    expect(down.sections.find((s) => s.id === 'trackers')!.unavailable).toBeUndefined();
+    expect(down.sections.filter((s) => s.id !== 'trackers').map((s) => s.unavailable)).toEqual(r.sections.filter((s) => s.id !== 'trackers').map((s) => s.unavailable));
   });
 });
