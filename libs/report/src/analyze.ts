@@ -38,6 +38,7 @@ export interface ModelCurves {
 }
 
 export interface ThresholdPoint {
+  /** `chosen`: the input's threshold (see `predictedClasses`); `bestF1`: a score threshold, positive when score ≥ it. */
   threshold: number;
   precision: number;
   recall: number;
@@ -248,8 +249,10 @@ export function analyzeReport(raw: unknown, options: AnalyzeOptions = {}): Analy
   let baseline: Analysis['baseline'] = { available: false, reason: 'no baseline metrics in the eval files and no test predictions to score one on' };
   let baselineSet: PredictionSet | undefined;
   const baseName = input.models.find((m) => m.eval?.baseline)?.eval?.baseline?.name ?? input.baseline.name;
+  if (input.models.some((m) => m.name === baseName)) throw new ReportInputError([{ path: 'models', message: `a model is named ${baseName}, the name of the baseline` }]);
+  const givenPrior = input.baseline.prior ?? input.models.find((m) => m.eval?.baseline?.prior)?.eval?.baseline?.prior;
   if (firstSet) {
-    const prior = input.baseline.prior ?? classCounts(firstSet).map((c) => c / firstSet.labels.length);
+    const prior = givenPrior ?? classCounts(firstSet).map((c) => c / firstSet.labels.length);
     if (prior.length !== k) throw new ReportInputError([{ path: 'baseline.prior', message: `${prior.length} class frequencies for ${k} classes` }]);
     const proba = new Float64Array(firstSet.labels.length * k);
     for (let i = 0; i < firstSet.labels.length; i++) for (let c = 0; c < k; c++) proba[i * k + c] = prior[c]!;
@@ -257,7 +260,7 @@ export function analyzeReport(raw: unknown, options: AnalyzeOptions = {}): Analy
     baseline = {
       available: true,
       value: { name: baseName, metrics: computeMetrics(baselineSet, threshold), origin: 'predictions' },
-      source: input.baseline.prior ? 'the train class frequencies given, scored on the test labels' : 'the test labels\' class frequencies (no train prior given), scored on the test labels',
+      source: givenPrior ? 'the train class frequencies given, scored on the test labels' : 'the test labels\' class frequencies (no train prior given), scored on the test labels',
     };
   } else {
     const withBase = input.models.find((m) => m.eval?.baseline);

@@ -332,29 +332,30 @@ export function buildCharts(a: Analysis): ChartSpec[] {
   return charts.filter((c): c is ChartSpec => c !== undefined);
 }
 
-/** A loader that refuses every URL: a report's charts carry their data inline and must never fetch. */
-const offlineLoader = {
-  load: async (uri: string) => {
-    throw new Error(`charts must not load anything (asked for ${uri})`);
-  },
-  sanitize: async (uri: string) => {
-    throw new Error(`charts must not load anything (asked for ${uri})`);
-  },
-  http: async () => {
-    throw new Error('charts must not load anything');
-  },
-  file: async () => {
-    throw new Error('charts must not load anything');
-  },
-};
+/** A loader that refuses every URL and notes what was asked: a report's charts carry their data inline and never fetch. */
+function offlineLoader(asked: string[]): vega.Loader {
+  const refuse = async (uri: unknown): Promise<never> => {
+    asked.push(String(uri));
+    throw new Error(`charts must not load anything (asked for ${String(uri)})`);
+  };
+  return { load: refuse, sanitize: refuse, http: refuse, file: refuse } as unknown as vega.Loader;
+}
 
-/** Compiles a Vega-Lite spec and renders it to an SVG string in Node (headless Vega view, no canvas). */
+/**
+ * Compiles a Vega-Lite spec and renders it to an SVG string in Node (headless Vega view, no canvas). Vega reports
+ * some failures (a data load, an expression error) to its logger instead of throwing; those, and any attempt to
+ * load a URL, are thrown, so a chart never comes out silently empty.
+ */
 export async function renderSvg(chart: Pick<ChartSpec, 'id' | 'spec'>): Promise<string> {
   let view: vega.View | undefined;
+  const errors: string[] = [];
+  const asked: string[] = [];
   try {
     const compiled = compile(chart.spec).spec;
-    view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: offlineLoader as unknown as vega.Loader, logLevel: vega.Warn, logger: quietLogger() });
+    view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: offlineLoader(asked), logger: collectingLogger(errors) });
     const svg = await view.toSVG();
+    if (asked.length) errors.push(`charts must not load anything (asked for ${asked.join(', ')})`);
+    if (errors.length) throw new Error(errors.join('; '));
     return svg;
   } catch (error) {
     throw new ReportRenderError(chart.id, error instanceof Error ? error.message : String(error), { cause: error });
@@ -363,23 +364,25 @@ export async function renderSvg(chart: Pick<ChartSpec, 'id' | 'spec'>): Promise<
   }
 }
 
-function quietLogger(): vega.LoggerInterface {
+/** A Vega logger that keeps errors (and drops warnings and info: they would go to the console). */
+function collectingLogger(errors: string[]): vega.LoggerInterface {
   let level = 0;
-  const noop = function (this: vega.LoggerInterface) {
-    return this;
-  };
-  const logger: vega.LoggerInterface = {
+  const text = (args: unknown[]): string => args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ');
+  const logger = {
     level(l?: number) {
-      if (l === undefined) return level as never;
+      if (l === undefined) return level;
       level = l;
-      return logger as never;
+      return logger;
     },
-    error: noop,
-    warn: noop,
-    info: noop,
-    debug: noop,
-  } as unknown as vega.LoggerInterface;
-  return logger;
+    error(...args: unknown[]) {
+      errors.push(text(args));
+      return logger;
+    },
+    warn: () => logger,
+    info: () => logger,
+    debug: () => logger,
+  };
+  return logger as unknown as vega.LoggerInterface;
 }
 
 /** Renders every chart to SVG. */

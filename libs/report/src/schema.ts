@@ -16,6 +16,8 @@ const metric = z.number().nullable();
 /** Test metrics of the baseline inside an eval file. */
 export const BaselineMetricsSchema = z.looseObject({
   name: z.string().default('majority_class'),
+  /** The train split's class frequencies the baseline predicts (proposed for evaluate to write; see `baseline.prior` of the input). */
+  prior: z.array(z.number().min(0).max(1)).min(2).optional(),
   accuracy: metric.optional(),
   precision: metric.optional(),
   recall: metric.optional(),

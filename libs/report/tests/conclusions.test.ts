@@ -123,6 +123,19 @@ describe('conclusions from the committed DVC files only (no predictions)', () =>
   });
 });
 
+describe('the baseline prior', () => {
+  it('comes from the input, else from the eval file\'s baseline.prior, else from the test labels (and says which)', () => {
+    const { input, trainPrior } = tinyModelsInput({ testRows: 400, epochs: 3 });
+    const models = input.models.map((m) => ({ ...m, eval: { ...m.eval!, baseline: { ...m.eval!.baseline!, prior: trainPrior } } }));
+    const fromEval = analyzeReport({ ...input, baseline: {}, models });
+    const given = analyzeReport(input);
+    const none = analyzeReport({ ...input, baseline: {} });
+    expect(fromEval.baseline.available && fromEval.baseline.value.metrics.log_loss).toBe(given.baseline.available && given.baseline.value.metrics.log_loss);
+    expect(fromEval.baseline.available && fromEval.baseline.source).toMatch(/train class frequencies/);
+    expect(none.baseline.available && none.baseline.source).toMatch(/test labels' class frequencies/);
+  });
+});
+
 describe('consistency of the eval file with the predictions', () => {
   it('warns when metrics/eval/<model>.json and the predictions disagree, and uses the predictions', () => {
     const { input } = tinyModelsInput({ testRows: 400, epochs: 3 });
@@ -174,6 +187,7 @@ describe('input validation', () => {
   });
   it('refuses a model listed twice and predictions of the wrong width', () => {
     expect(() => analyzeReport({ models: [{ name: 'a' }, { name: 'a' }] })).toThrow(/listed twice/);
+    expect(() => analyzeReport({ models: [{ name: 'majority_class' }] })).toThrow(/the name of the baseline/);
     expect(() => analyzeReport({ classes: ['a', 'b', 'c'], models: [{ name: 'a', predictions: { labels: [0], probabilities: [[0.4, 0.6]] } }] })).toThrow(/2 probability columns, but there are 3 classes/);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { marked, type Token, type Tokens } from 'marked';
-import { analyzeReport, buildCharts, ci, fmt, renderMarkdown, renderReport, renderSvg, svgToPng, writeReport } from '../src/index.js';
+import { analyzeReport, buildCharts, ci, fmt, renderMarkdown, renderReport, ReportRenderError, renderSvg, svgToPng, writeReport } from '../src/index.js';
 import { committedInput, MODELS, tinyModelsInput } from './fixture.js';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -38,6 +38,14 @@ describe('charts', () => {
     const png = svgToPng(await renderSvg(charts[0]!));
     expect(png.subarray(0, 8)).toEqual(PNG_MAGIC);
   });
+});
+
+it('a chart Vega cannot render is a ReportRenderError naming it', async () => {
+  const error = await renderSvg({ id: 'broken', spec: { mark: 'bar', encoding: { x: { field: 'a', type: 'quantitative' } }, data: { url: 'https://example.org/data.json' } } }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ReportRenderError);
+  expect((error as ReportRenderError).code).toBe('ERR_REPORT_RENDER');
+  expect((error as ReportRenderError).chart).toBe('broken');
+  expect((error as Error).message).toMatch(/charts must not load anything/);
 });
 
 describe('HTML and Markdown from the tiny real models', () => {
