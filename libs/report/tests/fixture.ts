@@ -156,7 +156,7 @@ export interface TinyModels {
 /** Trains the three tiny models and returns a full report input (every section has data). */
 export function tinyModelsInput(options: { trainRows?: number; testRows?: number; epochs?: number } = {}): TinyModels {
   const rand = seededRandom(7);
-  const train = flights(options.trainRows ?? 4000, rand);
+  const train = flights(options.trainRows ?? 2500, rand);
   const valid = flights(1000, rand);
   const test = flights(options.testRows ?? 3000, rand);
   const pos = train.y.filter((y) => y === 1).length;
@@ -169,7 +169,7 @@ export function tinyModelsInput(options: { trainRows?: number; testRows?: number
     // Trained on 150 rows only, with a high learning rate: it overfits, and early stopping has to catch it.
     { name: 'mlp_wide', make: () => mlp(32, 15, rand), lr: 0.8, rows: 150, params: { model: { type: 'mlp', layers: [32], activation: 'tanh' }, train: { learningRate: 0.8, features: 'all + 10 noise', rows: 150 } } },
   ];
-  const epochs = options.epochs ?? 80;
+  const epochs = options.epochs ?? 60;
   const scores: Record<string, number[]> = {};
   const models = specs.map((s) => {
     const m = s.make();
