@@ -154,7 +154,7 @@ function metricBars(a: Analysis): ChartSpec | undefined {
   const labels = metrics.map((k) => METRIC_LABELS[k]).filter((l) => rows.some((r) => r.metric === l));
   return {
     id: 'metric-bars',
-    title: 'Test metrics with intervals',
+    title: a.bootstrap.available ? 'Test metrics with bootstrap intervals' : 'Test metrics',
     spec: { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config, hconcat: labels.map(panel) } as TopLevelSpec,
     series: a.models.filter((m) => m.metrics.available).map((m) => m.name),
     axes: ['model', ...labels],

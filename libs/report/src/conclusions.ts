@@ -71,10 +71,11 @@ export function buildConclusions(a: Analysis): Conclusion[] {
         text += `, ${level} ${ci(vb.lo, vb.hi, 4, true)}${vb.beats && !vb.significant ? ', not significant' : ''}`;
       }
       text += ')';
-      out.push({ id: `baseline:${row.model}`, kind: 'baseline', severity: vb.beats && vb.significant !== false ? 'info' : 'warning', text: `${text}.`, numbers, source: a.bootstrap.available ? bootSource : a.baseline.source });
+      const m = a.models.find((x) => x.name === row.model)!;
+      const source = a.bootstrap.available ? bootSource : `${m.metrics.available ? m.metrics.source : row.model}; baseline: ${a.baseline.source}`;
+      out.push({ id: `baseline:${row.model}`, kind: 'baseline', severity: vb.beats && vb.significant !== false ? 'info' : 'warning', text: `${text}.`, numbers, source });
       // Accuracy against the majority class is the classic trap of imbalanced data: say so when it happens.
       if (metric !== 'accuracy') {
-        const m = a.models.find((x) => x.name === row.model)!;
         const acc = m.metrics.available ? m.metrics.value.accuracy : undefined;
         const bacc = base.metrics.accuracy;
         if (acc !== undefined && bacc !== undefined && acc <= bacc) {
