@@ -21,6 +21,7 @@ export {
   ModelInputSchema,
   parseReportInput,
   PredictionsSchema,
+  predictionsRecord,
   PrPointSchema,
   ReportInputSchema,
   RocPointSchema,

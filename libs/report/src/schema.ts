@@ -81,6 +81,23 @@ export const PredictionsSchema = z
   });
 export type Predictions = z.output<typeof PredictionsSchema>;
 
+/**
+ * The predictions file evaluate writes (`predictions/<model>.json`), from its labels and row-major `rows × K`
+ * probability array (e.g. a Float32Array from `predictProba`). Probabilities are rounded to `digits` (default 6:
+ * ~20 bytes a row, metrics move by less than 1e-5) so the file stays small; the result is validated.
+ */
+export function predictionsRecord(o: { model: string; classes: readonly string[]; labels: ArrayLike<number>; proba: ArrayLike<number>; digits?: number }): Predictions {
+  const k = o.classes.length;
+  const scale = 10 ** (o.digits ?? 6);
+  if (o.proba.length !== o.labels.length * k) {
+    throw new ReportInputError([{ path: 'proba', message: `${o.proba.length} probabilities for ${o.labels.length} rows × ${k} classes` }], { what: `predictions of ${o.model}` });
+  }
+  const probabilities = Array.from({ length: o.labels.length }, (_, i) => Array.from({ length: k }, (_, c) => Math.round(o.proba[i * k + c]! * scale) / scale));
+  const parsed = PredictionsSchema.safeParse({ format: 'mlops-ts.predictions/1', model: o.model, classes: [...o.classes], labels: Array.from(o.labels), probabilities });
+  if (!parsed.success) throw new ReportInputError(parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })), { what: `predictions of ${o.model}` });
+  return parsed.data;
+}
+
 /** A point of `plots/<model>/roc.json` (evaluate stage). */
 export const RocPointSchema = z.looseObject({ class: z.string().optional(), fpr: z.number(), tpr: z.number(), threshold: z.number().nullable().optional() });
 /** A point of a precision-recall curve. */

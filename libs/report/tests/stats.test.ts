@@ -6,6 +6,7 @@ import {
   computeMetrics,
   pairedBootstrap,
   prCurve,
+  predictionsRecord,
   quantile,
   ReportError,
   ReportStatsError,
@@ -17,6 +18,22 @@ import {
 import { tinyModelsInput } from './fixture.js';
 
 const binary = (labels: number[], scores: number[]): PredictionSet => ({ labels, proba: Float64Array.from(scores.flatMap((s) => [1 - s, s])), k: 2 });
+
+describe('predictionsRecord (the file evaluate writes)', () => {
+  it('rounds to 6 digits, validates, and moves the metrics by less than 1e-5', () => {
+    const f = tinyModelsInput({ testRows: 1000, epochs: 10 });
+    const m = f.input.models[1]!;
+    const proba = Float32Array.from(m.predictions!.probabilities.flat());
+    const rec = predictionsRecord({ model: m.name, classes: ['on_time', 'delayed'], labels: m.predictions!.labels, proba });
+    expect(rec.format).toBe('mlops-ts.predictions/1');
+    expect(rec.probabilities[0]!.every((p) => Math.round(p * 1e6) / 1e6 === p)).toBe(true);
+    const full = computeMetrics({ labels: m.predictions!.labels, proba, k: 2 });
+    const rounded = computeMetrics({ labels: rec.labels, proba: Float64Array.from(rec.probabilities.flat()), k: 2 });
+    for (const k of ['roc_auc', 'accuracy', 'f1', 'log_loss'] as const) expect(Math.abs(full[k] - rounded[k]), k).toBeLessThan(1e-5);
+    expect(JSON.stringify(rec).length / rec.labels.length).toBeLessThan(30);
+    expect(() => predictionsRecord({ model: 'x', classes: ['a', 'b'], labels: [0, 1], proba: [0.5, 0.5] })).toThrow(/2 probabilities for 2 rows × 2 classes/);
+  });
+});
 
 describe('seeded PRNG', () => {
   it('gives the same sequence for the same seed and another for another seed', () => {
