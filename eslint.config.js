@@ -13,13 +13,14 @@ export const depConstraints = [
   { sourceTag: 'scope:tracking', onlyDependOnLibsWithTags: ['scope:tracker-client'] },
   {
     sourceTag: 'scope:orchestration',
-    onlyDependOnLibsWithTags: ['scope:data-prep', 'scope:model-train', 'scope:tracking', 'scope:tracker-client', 'scope:stage-kit', 'scope:dvc'],
+    onlyDependOnLibsWithTags: ['scope:data-prep', 'scope:model-train', 'scope:tracking', 'scope:tracker-client', 'scope:stage-kit', 'scope:dvc', 'scope:report'],
   },
   { sourceTag: 'scope:tracker-client', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:data-prep', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:model-train', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:stage-kit', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:dvc', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:report', onlyDependOnLibsWithTags: [] },
 ];
 
 export default tseslint.config(
