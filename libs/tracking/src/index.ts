@@ -1,7 +1,8 @@
 export * from './port.js';
 export { flattenParams } from './params.js';
 export { TrackingError } from './errors.js';
-export { fanOut, FanOutRun, type FanOutTracker } from './fan-out.js';
+export { fanOut, FanOutRun, type FanOutTracker, type FanOutOptions } from './fan-out.js';
+export { plotlyFigure, plotlyHtml, PLOTLY_JS_CDN, type PlotlyFigure } from './plotly.js';
 export { MemoryTracker, type RecordedRun } from './memory.js';
 export { MlflowTracker, MLFLOW, type MlflowTrackerOptions } from './mlflow.js';
 export { openMlflowTracking, MLFLOW_UI_URI, type OpenMlflowTrackingOptions, type OpenedMlflowTracking } from './open.js';

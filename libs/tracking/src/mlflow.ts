@@ -1,5 +1,6 @@
-import { stat } from 'node:fs/promises';
-import { isAbsolute, relative } from 'node:path';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative } from 'node:path';
 import {
   BufferedLogger,
   isServerGone,
@@ -13,8 +14,9 @@ import {
   type Run,
   type SourceType,
 } from '@mlops-ts/mlflow-client';
-import type { DatasetInput, LoggedModelRef, LogModelOptions, MetricPoint, RunEndReport, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
-import { StartRunOptionsSchema } from './port.js';
+import type { DatasetInput, Figure, LoggedModelRef, LogModelOptions, MetricPoint, RunEndReport, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
+import { FigureNameSchema, FigureSchema, StartRunOptionsSchema } from './port.js';
+import { plotlyFigure, plotlyHtml } from './plotly.js';
 import { PipelineTags } from './compare.js';
 
 /** Options of `logModel`: the port's; the signature may use any MLflow column type. */
@@ -203,7 +205,7 @@ class MlflowRun implements TrackerRun {
    * gone, a copy of the folder waits in the spill folder and the ref has no model id (replay creates the model).
    */
   async logModel(localDir: string, options: MlflowLogModelOptions): Promise<LoggedModelRef> {
-    let ref: LoggedModelRef = {};
+    let ref: LoggedModelRef = { models: { [MLFLOW]: {} } };
     await this.orSpill(
       `model ${localDir}`,
       async () => {
@@ -216,7 +218,12 @@ class MlflowRun implements TrackerRun {
           ...(options.params ? { params: options.params } : {}),
           ...(options.signature ? { signature: options.signature } : {}),
         });
-        ref = { modelId: model.info.model_id, ...(model.info.artifact_uri ? { uri: model.info.artifact_uri } : {}) };
+        const id = model.info.model_id;
+        const uri = model.info.artifact_uri;
+        // The model's own metrics, linked to it (MLflow 3 shows them on the logged model's page).
+        const metrics = Object.entries(options.metrics ?? {}).filter(([, v]) => Number.isFinite(v));
+        if (metrics.length > 0) await this.client.logBatch(this.runId, { metrics: metrics.map(([key, value]) => ({ key, value, step: 0, modelId: id })) });
+        ref = { modelId: id, ...(uri ? { uri } : {}), models: { [MLFLOW]: { modelId: id, ...(uri ? { uri } : {}) } } };
       },
       () =>
         this.spill.addModel(localDir, {
@@ -228,6 +235,23 @@ class MlflowRun implements TrackerRun {
         }),
     );
     return ref;
+  }
+
+  /**
+   * `figures/<name>.html`: the Plotly figure as a page (what `mlflow.log_figure(fig, "x.html")` writes; MLflow's
+   * artifact view shows it inline), and `figures/<name>.figure.json`: the tracker-neutral figure, to read back.
+   */
+  async logFigure(name: string, figure: Figure): Promise<void> {
+    const n = FigureNameSchema.parse(name);
+    const f = FigureSchema.parse(figure);
+    const dir = await mkdtemp(join(tmpdir(), 'mlflow-figure-'));
+    try {
+      await writeFile(join(dir, `${n}.html`), plotlyHtml(plotlyFigure(f), f.title ?? n));
+      await writeFile(join(dir, `${n}.figure.json`), JSON.stringify(f, null, 2) + '\n');
+      await this.orSpill(`figure ${n}`, () => this.client.logArtifacts(this.runId, dir, 'figures').then(() => undefined), () => this.spill.addArtifact(dir, 'figures'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /**
