@@ -87,7 +87,13 @@ export class FanOutRun implements TrackerRun {
   async end(status?: RunStatus): Promise<RunEndReport> {
     this.reports = await settleAll('end', this.runs, (i) => this.runs[i]!.end(status));
     const pending = this.reports.flatMap((r) => (r.pending ? [r.pending] : []));
-    return { tracker: this.tracker, delivered: this.reports.every((r) => r.delivered), ...(pending.length > 0 ? { pending: pending.join('; ') } : {}) };
+    const offline = this.reports.flatMap((r) => r.offline ?? []);
+    return {
+      tracker: this.tracker,
+      delivered: this.reports.every((r) => r.delivered),
+      ...(pending.length > 0 ? { pending: pending.join('; ') } : {}),
+      ...(offline.length > 0 ? { offline } : {}),
+    };
   }
 }
 

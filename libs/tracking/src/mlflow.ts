@@ -160,7 +160,11 @@ class MlflowRun implements TrackerRun {
     return this.orSpill('params', () => this.client.logParams(this.runId, params), () => this.logger.logParams(params));
   }
 
+  /** Keys this handle logged (model metrics of the same name are not logged again: they would join the run's history). */
+  private readonly metricKeys = new Set<string>();
+
   logMetric(point: MetricPoint): void {
+    this.metricKeys.add(point.key);
     this.logger.logMetric(point.key, point.value, point.step, point.timestamp ?? Date.now());
   }
 
@@ -220,8 +224,9 @@ class MlflowRun implements TrackerRun {
         });
         const id = model.info.model_id;
         const uri = model.info.artifact_uri;
-        // The model's own metrics, linked to it (MLflow 3 shows them on the logged model's page).
-        const metrics = Object.entries(options.metrics ?? {}).filter(([, v]) => Number.isFinite(v));
+        // The model's own metrics, linked to it (MLflow 3 shows them on the logged model's page). A model metric is
+        // a run metric with a model id: one the run already logged would add a point to its history, so it is left out.
+        const metrics = Object.entries(options.metrics ?? {}).filter(([k, v]) => Number.isFinite(v) && !this.metricKeys.has(k));
         if (metrics.length > 0) await this.client.logBatch(this.runId, { metrics: metrics.map(([key, value]) => ({ key, value, step: 0, modelId: id })) });
         ref = { modelId: id, ...(uri ? { uri } : {}), models: { [MLFLOW]: { modelId: id, ...(uri ? { uri } : {}) } } };
       },

@@ -63,6 +63,11 @@ export interface RunEndReport {
   tracker: string;
   delivered: boolean;
   pending?: string;
+  /**
+   * Runs kept offline by design (no server configured, e.g. a ClearML offline session): one line each, naming the
+   * file and the exact command that sends it to a server. Not a failure: `delivered` stays true.
+   */
+  offline?: string[];
 }
 
 /** One tracker's model entity. */
