@@ -95,9 +95,16 @@ describe('on penguins features', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/offline_fallback is on/);
     expect((await readdir(join(cwd, 'models/logreg'))).sort()).toEqual(['history.json', 'model-meta.json', 'model.json', 'weights.bin']);
-    const record = JSON.parse(await readFile(join(cwd, '.mlops/runs/logreg.json'), 'utf8')) as { ref: Record<string, string>; tracking: unknown };
-    expect(record.ref).toEqual({});
+    const record = JSON.parse(await readFile(join(cwd, '.mlops/runs/logreg.json'), 'utf8')) as { ref: Record<string, string>; tracking: unknown; targets: unknown };
+    // MLflow's run is kept in the offline-run file; ClearML (no server configured) went to an offline session.
+    expect(Object.keys(record.ref)).toEqual(['clearml']);
+    expect(record.ref['clearml']).toMatch(/^offline-[0-9a-f]{32}$/);
     expect(record.tracking).toEqual({ kind: 'offline' });
+    expect(record.targets).toEqual({ mlflow: { kind: 'offline' }, clearml: { kind: 'offline-session', dir: '.mlops/clearml-offline' } });
+    const zip = `.mlops/clearml-offline/${record.ref['clearml']}.zip`;
+    expect(r.stderr).toContain(`ClearML offline session ${zip}; send it to a server with: npm run clearml -- import ${zip}`);
+    const task = JSON.parse(await readFile(join(cwd, `.mlops/clearml-offline/${record.ref['clearml']}/task.json`), 'utf8')) as { hyperparams: Record<string, Record<string, { value: string }>> };
+    expect(task.hyperparams['model']?.['type']?.value).toBe('logreg');
     const offline = JSON.parse(await readFile(join(cwd, '.mlops/runs/logreg.offline-run.json'), 'utf8')) as { params: Record<string, string>; metrics: { key: string; step: number }[]; status: string };
     expect(offline.status).toBe('FINISHED');
     expect(offline.params['model.type']).toBe('logreg');
