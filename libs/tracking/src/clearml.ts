@@ -451,6 +451,10 @@ class ClearmlRun implements TrackerRun {
         await c.transport.call(restore, { task: this.task.taskId, force: true, status_reason: 'resumed run ended' }, AnySchema);
       }, () => undefined);
     }
+    if (this.task.resumed && this.task.continues !== undefined && this.session) {
+      // An offline continuation: the importer sets this status on the task it continues.
+      this.session.setStatus(status === 'FINISHED' ? 'completed' : status === 'FAILED' ? 'failed' : 'stopped', `resumed run ended ${status}`);
+    }
     if (!this.task.resumed) {
       const clearmlStatus = status === 'FINISHED' ? 'completed' : status === 'FAILED' ? 'failed' : 'stopped';
       await this.deliver(

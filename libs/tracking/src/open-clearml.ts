@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { ClearmlFilesError, ClearmlTransport, ClearmlUnreachableError, clearmlConfigFromEnv, EventsLogger, OfflineSession, resolveClearmlConfig, type ClearmlConfig } from '@mlops-ts/clearml-client';
+import { ClearmlClient, clearmlConfigFromEnv, EventsLogger, OfflineSession, type ClearmlConfig, type ClearmlTransport } from '@mlops-ts/clearml-client';
 import { z } from 'zod';
 import { ClearmlTracker, type ClearmlSinkClient, type ClearmlTrackerOptions } from './clearml.js';
 import type { TrackingTarget } from './stage-params.js';
@@ -25,40 +23,16 @@ export interface OpenClearmlTrackingOptions {
   log?: (line: string) => void;
 }
 
-/**
- * The sink's client over a `ClearmlTransport`: REST calls, fileserver uploads (`POST <files host>/` multipart, the
- * field name being the target path, with the API token), web UI links.
- */
-export function clearmlSinkClient(config: ClearmlConfig): ClearmlSinkClient & { transport: ClearmlTransport; webHost: string; filesHost: string; close(): Promise<void> } {
-  const resolved = resolveClearmlConfig(config);
-  const transport = new ClearmlTransport(resolved);
+/** The sink's client: cml-core's `ClearmlClient` (REST, fileserver uploads, web UI links) in the shape the sink and readers take. */
+export function clearmlSinkClient(config: ClearmlConfig): ClearmlSinkClient & { client: ClearmlClient; transport: ClearmlTransport; webHost: string; close(): Promise<void> } {
+  const client = new ClearmlClient(config);
   return {
-    transport,
-    webHost: resolved.webHost,
-    filesHost: resolved.filesHost,
-    files: {
-      async upload(localPath: string, remoteKey: string): Promise<string> {
-        const key = remoteKey.replace(/^\/+/, '');
-        const form = new FormData();
-        form.append(key, new Blob([await readFile(localPath)]), basename(localPath));
-        const url = `${resolved.filesHost}/`;
-        let res: Response;
-        try {
-          res = await fetch(url, { method: 'POST', body: form, headers: { Authorization: await transport.authorization() } });
-        } catch (error) {
-          const reason = ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message).toString();
-          throw new ClearmlUnreachableError({ server: resolved.filesHost, endpoint: `upload ${key}`, attempts: 1, reason }, error);
-        }
-        if (res.status === 502 || res.status === 503 || res.status === 504) {
-          throw new ClearmlUnreachableError({ server: resolved.filesHost, endpoint: `upload ${key}`, attempts: 1, reason: `HTTP_${res.status}` });
-        }
-        if (!res.ok) throw new ClearmlFilesError({ operation: 'upload', url: `${resolved.filesHost}/${key}`, httpStatus: res.status, problem: (await res.text()).slice(0, 200) });
-        await res.arrayBuffer();
-        return `${resolved.filesHost}/${key.split('/').map(encodeURIComponent).join('/')}`;
-      },
-    },
-    webUrl: (taskId, projectId) => `${resolved.webHost}/projects/${projectId ?? '*'}/experiments/${taskId}/output/execution`,
-    close: () => transport.close(),
+    client,
+    transport: client.transport,
+    webHost: client.transport.config.webHost,
+    files: { upload: async (localPath, remoteKey) => (await client.files.upload(localPath, remoteKey)).url },
+    webUrl: (taskId, projectId) => client.webUrl({ taskId, projectId, tab: 'output/execution' }),
+    close: () => client.close(),
   };
 }
 
