@@ -1,2 +1,5 @@
 // Public surface of @mlops-ts/clearml-client (filled in by the modules below as they land).
-export {};
+export * from './errors.js';
+export * from './hocon.js';
+export * from './config.js';
+export * from './transport.js';
