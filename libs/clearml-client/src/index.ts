@@ -3,3 +3,5 @@ export * from './errors.js';
 export * from './hocon.js';
 export * from './config.js';
 export * from './transport.js';
+export * from './events/index.js';
+export * from './offline/index.js';
