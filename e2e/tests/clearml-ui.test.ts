@@ -1,9 +1,10 @@
-// The ClearML web UI shows what this project logs: a project seeded through the TypeScript client's transport with
-// one task per model (hyperparameters, learning curves as scalar events, ROC and confusion matrix as plot events in
-// the SDK's format: Plotly JSON in `plot_str`), then checked in headless Chromium by checkClearmlWebUi: login, the
+// The ClearML web UI shows what this project logs: a project seeded through the TypeScript client with one task per
+// model (tasks and hyperparameters through ClearmlTransport; learning curves as scalar events, ROC and confusion
+// matrix as plot events through EventsLogger and its SDK-shaped Plotly builders), then checked in headless Chromium
+// by checkClearmlWebUi: login, the
 // experiments table, a task's Scalars, Plots and Configuration tabs. The server is the real one (tools/testing/
 // clearml-server.ts); the browser is Debian's chromium (tools/setup.sh installs it; CHROMIUM overrides).
-import { ClearmlTransport } from '@mlops-ts/clearml-client';
+import { ClearmlTransport, confusionFigure, EventsLogger, rocFigure } from '@mlops-ts/clearml-client';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -66,33 +67,19 @@ describe.skipIf(!server.available || !existsSync(chromiumPath))('ClearML web UI 
         anySchema,
       );
       await transport.call('tasks.started', { task }, anySchema);
-      const timestamp = Date.now();
-      const events: unknown[] = [];
+      const events = new EventsLogger({ transport, taskId: task, spillDir: join(shotsDir, 'spill') });
       for (let epoch = 0; epoch < EPOCHS; epoch++) {
         const loss = 0.7 * Math.exp(-(m + 1) * 0.3 * epoch) + 0.2;
-        for (const [metric, variant, value] of [
-          ['loss', 'train', loss],
-          ['loss', 'valid', loss + 0.03],
-          ['accuracy', 'valid', 1 - loss],
-        ] as const) {
-          events.push({ type: 'training_stats_scalar', task, metric, variant, iter: epoch, value, timestamp });
-        }
+        events.scalar('loss', 'train', epoch, loss);
+        events.scalar('loss', 'valid', epoch, loss + 0.03);
+        events.scalar('accuracy', 'valid', epoch, 1 - loss);
       }
       const fpr = [0, 0.1, 0.25, 0.5, 1];
-      const roc = {
-        data: [
-          { type: 'scatter', mode: 'lines', name: `${model} (AUC 0.8${m})`, x: fpr, y: fpr.map((x) => Math.min(1, Math.sqrt(x) * (1.1 + m * 0.05))) },
-          { type: 'scatter', mode: 'lines', name: 'chance', x: [0, 1], y: [0, 1], line: { dash: 'dash' } },
-        ],
-        layout: { title: 'ROC', xaxis: { title: 'false positive rate' }, yaxis: { title: 'true positive rate' } },
-      };
-      const confusion = {
-        data: [{ type: 'heatmap', x: ['on time', 'delayed'], y: ['on time', 'delayed'], z: [[80 - m, 12], [9, 31 + m]] }],
-        layout: { title: 'confusion matrix', xaxis: { title: 'predicted' }, yaxis: { title: 'actual' } },
-      };
-      events.push({ type: 'plot', task, metric: 'ROC', variant: 'test', iter: 0, plot_str: JSON.stringify(roc), timestamp });
-      events.push({ type: 'plot', task, metric: 'confusion matrix', variant: 'test', iter: 0, plot_str: JSON.stringify(confusion), timestamp });
-      await transport.call('events.add_batch', events, anySchema, { jsonLines: true });
+      const tpr = fpr.map((x) => Math.min(1, Math.sqrt(x) * (1.1 + m * 0.05)));
+      events.plot('ROC', 'test', 0, rocFigure({ fpr, tpr, auc: 0.8 + m / 100, name: model }));
+      events.plot('confusion matrix', 'test', 0, confusionFigure({ matrix: [[80 - m, 12], [9, 31 + m]], labels: ['on time', 'delayed'] }));
+      const closed = await events.close();
+      expect(closed.delivered).toBe(true);
       await transport.call('tasks.completed', { task, force: true }, anySchema);
     }
   });
@@ -121,7 +108,7 @@ describe.skipIf(!server.available || !existsSync(chromiumPath))('ClearML web UI 
     expect(loss?.series).toEqual(expect.arrayContaining(['train', 'valid']));
     expect(loss?.points).toEqual([EPOCHS, EPOCHS]);
     const roc = report.plots.find((c) => /roc/i.test(c.title));
-    expect(roc?.series).toEqual(['mlp_small (AUC 0.81)', 'chance']);
+    expect(roc?.series).toEqual(['mlp_small (AUC 0.8100)', 'chance']);
     expect(report.plots.find((c) => c.types.includes('heatmap'))?.title).toMatch(/confusion matrix/);
     expect(report.hyperParams['train']).toEqual({ model: 'mlp_small', epochs: String(EPOCHS), learning_rate: '0.02' });
     expect(report.screenshots.map((f) => f.slice(shotsDir.length + 1))).toEqual([
