@@ -59,7 +59,8 @@ else
     log "installing chromium (apt-get) for the browser tests"
     if "${sudo_cmd[@]}" apt-get update -qq >/dev/null && \
        "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; then
-      log "Chromium: $(command -v chromium)"
+      if command -v chromium >/dev/null 2>&1; then log "Chromium: $(command -v chromium)"
+      else log "chromium installed but not on PATH: set CHROMIUM=/usr/bin/chromium for the browser tests"; fi
     else
       log "apt-get install chromium failed: the ClearML web UI tests need a browser (install one and set CHROMIUM=<path>, or MLOPS_SKIP_CHROMIUM=1)"
     fi
