@@ -37,7 +37,7 @@ export const clearmlConfigSchema = z.object({
   retries: retryOptionsSchema.partial().optional(),
   /** Per-request timeout (headers and body), default 60 s. */
   timeoutMs: z.number().int().positive().optional(),
-  /** API version requested in the path (`/v2.23/…`); the server must support at least this. Default `2.23`. */
+  /** Pin the API version requested in the path (`/v2.23/…`); the server must speak at least this (and at least 2.23). Default: the newest the server speaks. */
   apiVersion: z
     .string()
     .regex(/^\d+\.\d+$/)

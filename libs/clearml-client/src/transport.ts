@@ -18,8 +18,8 @@ import {
   truncate,
 } from './errors.js';
 
-/** The API version this client's schemas are written against (the SDK 2.1's `v2_23`). */
-export const CLEARML_API_VERSION = '2.23';
+/** The oldest API version this client works with (the SDK 2.1's `v2_23`); `server.info` must say at least this. */
+export const CLEARML_MIN_API_VERSION = '2.23';
 
 export const envelopeSchema = z.object({
   meta: z
@@ -153,7 +153,10 @@ export class ClearmlTransport {
   readonly config: ResolvedClearmlConfig;
   /** The API server URL (for messages; no credentials). */
   readonly server: string;
-  readonly apiVersion: string;
+  /** The version the server must speak at least: `config.apiVersion`, and never below {@link CLEARML_MIN_API_VERSION}. */
+  readonly requiredApiVersion: string;
+  /** The version in the request paths: `config.apiVersion` when pinned, else the newest the server speaks (known after the first call). */
+  apiVersion: string | undefined;
   readonly retries: RetryOptions;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
@@ -167,7 +170,9 @@ export class ClearmlTransport {
   constructor(config: ClearmlConfig, opts: TransportOptions = {}) {
     this.config = resolveClearmlConfig(config);
     this.server = this.config.apiHost;
-    this.apiVersion = this.config.apiVersion ?? CLEARML_API_VERSION;
+    const pinned = this.config.apiVersion;
+    this.requiredApiVersion = pinned && compareVersions(pinned, CLEARML_MIN_API_VERSION) > 0 ? pinned : CLEARML_MIN_API_VERSION;
+    this.apiVersion = pinned;
     this.retries = retryOptionsSchema.parse(this.config.retries ?? {});
     this.ownsDispatcher = !opts.dispatcher;
     this.dispatcher = opts.dispatcher ?? new Agent({ connections: 8, keepAliveTimeout: 10_000 });
@@ -212,9 +217,10 @@ export class ClearmlTransport {
     this.versionChecked ??= (async () => {
       const raw = await this.authedCall('server.info', {}, {});
       const info = this.parseData('server.info', raw, serverInfoSchema);
-      if (compareVersions(info.api_version, this.apiVersion) < 0) {
-        throw new ClearmlVersionError({ server: this.server, serverApiVersion: info.api_version, requiredApiVersion: this.apiVersion, serverVersion: info.version });
+      if (compareVersions(info.api_version, this.requiredApiVersion) < 0) {
+        throw new ClearmlVersionError({ server: this.server, serverApiVersion: info.api_version, requiredApiVersion: this.requiredApiVersion, serverVersion: info.version });
       }
+      this.apiVersion ??= info.api_version;
       return { version: info.version, apiVersion: info.api_version };
     })();
     this.versionChecked.catch(() => {
@@ -293,7 +299,7 @@ export class ClearmlTransport {
       contentType = 'application/json';
     }
     // auth.login and server.info go unversioned, so an older server can still say which version it speaks.
-    const url = endpoint === 'auth.login' || endpoint === 'server.info' ? `${this.server}/${endpoint}` : `${this.server}/v${this.apiVersion}/${endpoint}`;
+    const url = endpoint === 'auth.login' || endpoint === 'server.info' ? `${this.server}/${endpoint}` : `${this.server}/v${this.apiVersion ?? CLEARML_MIN_API_VERSION}/${endpoint}`;
     const maxRetries = opts.maxRetries ?? this.retries.maxRetries;
     const timeout = opts.timeoutMs ?? this.config.timeoutMs ?? 60_000;
     let lastReason = '';

@@ -12,6 +12,7 @@ describe.skipIf(!hasServer)('transport against the real server', () => {
     try {
       const info = await t.serverInfo();
       expect(Number(info.apiVersion)).toBeGreaterThanOrEqual(2.23);
+      expect(t.apiVersion).toBe(info.apiVersion);
       const users = await t.call('users.get_current_user', {}, z.object({ user: z.object({ id: z.string(), name: z.string() }).loose() }));
       expect(users.user.id.length).toBeGreaterThan(0);
       expect(logins).toHaveLength(1);
@@ -152,7 +153,8 @@ describe.skipIf(!hasServer)('transport through a faulty proxy in front of the re
       expect(retries).toEqual([expect.stringMatching(/^HTTP 503/)]);
       const batches = seen.filter((s) => s.url.endsWith('/events.add_batch'));
       expect(batches.map((b) => b.status)).toEqual([503, 200]);
-      expect(batches[1]!.url).toBe('/v2.23/events.add_batch');
+      expect(batches[1]!.url).toBe(`/v${t.apiVersion}/events.add_batch`);
+      expect(t.apiVersion).toBe((await t.serverInfo()).apiVersion);
       expect(batches[1]!.type).toBe('application/json-lines');
       expect(batches[1]!.body.split('\n').map((l) => (JSON.parse(l) as { iter: number }).iter)).toEqual([0, 1]);
       await t.call('tasks.delete', { task: task.id, force: true }, z.unknown());
