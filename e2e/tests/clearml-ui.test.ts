@@ -1,15 +1,14 @@
 // The ClearML web UI shows what this project logs: a project seeded through the TypeScript client with one task per
-// model (tasks and hyperparameters through ClearmlTransport; learning curves as scalar events, ROC and confusion
-// matrix as plot events through EventsLogger and its SDK-shaped Plotly builders), then checked in headless Chromium
+// model (project, tasks and hyperparameters through ClearmlClient; learning curves as scalar events, ROC and
+// confusion matrix as plot events through EventsLogger and its SDK-shaped Plotly builders), then checked in headless Chromium
 // by checkClearmlWebUi: login, the
 // experiments table, a task's Scalars, Plots and Configuration tabs. The server is the real one (tools/testing/
 // clearml-server.ts); the browser is Debian's chromium (tools/setup.sh installs it; CHROMIUM overrides).
-import { ClearmlTransport, confusionFigure, EventsLogger, rocFigure } from '@mlops-ts/clearml-client';
+import { ClearmlClient, confusionFigure, EventsLogger, rocFigure } from '@mlops-ts/clearml-client';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { z } from 'zod';
 import {
   repoRoot,
   requireClearml,
@@ -38,36 +37,29 @@ afterAll(() => resolved?.release());
 
 const MODELS = ['logreg', 'mlp_small'] as const;
 const EPOCHS = 6;
-const idSchema = z.object({ id: z.string() });
-const anySchema = z.unknown();
 
 describe.skipIf(!server.available || !existsSync(chromiumPath))('ClearML web UI (headless Chromium)', () => {
   const s = server.available ? requireClearml(server) : undefined!;
   const project = uniqueProjectName('web-ui');
   const shotsDir = join(repoRoot, 'tmp', 'clearml-ui', project);
-  let transport: ClearmlTransport;
+  let client: ClearmlClient;
   let projectId: string;
 
   beforeAll(async () => {
     await rm(shotsDir, { recursive: true, force: true });
-    transport = new ClearmlTransport({ apiHost: s.apiHost, webHost: s.webHost, filesHost: s.filesHost, credentials: { accessKey: s.accessKey, secretKey: s.secretKey } });
-    projectId = (await transport.call('projects.create', { name: project, description: 'clearml-ui.test.ts' }, idSchema)).id;
+    client = new ClearmlClient({ apiHost: s.apiHost, webHost: s.webHost, filesHost: s.filesHost, credentials: { accessKey: s.accessKey, secretKey: s.secretKey } });
+    projectId = (await client.projects.getOrCreate({ name: project, description: 'clearml-ui.test.ts' })).id;
     for (const [m, model] of MODELS.entries()) {
-      const task = (await transport.call('tasks.create', { name: `train ${model}`, type: 'training', project: projectId }, idSchema)).id;
-      await transport.call(
-        'tasks.edit_hyper_params',
-        {
-          task,
-          hyperparams: [
-            { section: 'train', name: 'model', value: model, type: 'str' },
-            { section: 'train', name: 'epochs', value: String(EPOCHS), type: 'int' },
-            { section: 'train', name: 'learning_rate', value: String(0.01 * (m + 1)), type: 'float' },
-          ],
-        },
-        anySchema,
-      );
-      await transport.call('tasks.started', { task }, anySchema);
-      const events = new EventsLogger({ transport, taskId: task, spillDir: join(shotsDir, 'spill') });
+      const task = (
+        await client.tasks.create({
+          name: `train ${model}`,
+          type: 'training',
+          projectId,
+          hyperparams: { train: { model, epochs: EPOCHS, learning_rate: 0.01 * (m + 1) } },
+        })
+      ).id;
+      await client.tasks.started(task);
+      const events = new EventsLogger({ transport: client.transport, taskId: task, spillDir: join(shotsDir, 'spill') });
       for (let epoch = 0; epoch < EPOCHS; epoch++) {
         const loss = 0.7 * Math.exp(-(m + 1) * 0.3 * epoch) + 0.2;
         events.scalar('loss', 'train', epoch, loss);
@@ -80,12 +72,12 @@ describe.skipIf(!server.available || !existsSync(chromiumPath))('ClearML web UI 
       events.plot('confusion matrix', 'test', 0, confusionFigure({ matrix: [[80 - m, 12], [9, 31 + m]], labels: ['on time', 'delayed'] }));
       const closed = await events.close();
       expect(closed.delivered).toBe(true);
-      await transport.call('tasks.completed', { task, force: true }, anySchema);
+      await client.tasks.completed(task, { force: true });
     }
   });
 
   afterAll(async () => {
-    await transport?.close();
+    await client?.close();
   });
 
   test('logs in, lists one task per model, and the task shows its learning curves, ROC, confusion matrix and hyperparameters', async () => {
