@@ -185,7 +185,16 @@ export async function checkClearmlWebUi(opts: ClearmlWebUiCheckOptions): Promise
     if (saved) screenshots.push(saved);
     throw new ClearmlWebUiCheckError(`ClearML web UI at ${base}, step ${step}: ${message}`, step, page.url(), saved);
   };
+  // A dialog the UI opens by itself (welcome / getting-started for a user without credentials, what's new) would
+  // swallow the clicks: close it the way a person would.
+  const dismissDialogs = async () => {
+    for (let i = 0; i < 3 && (await page.locator('mat-dialog-container').count()) > 0; i++) {
+      await page.keyboard.press('Escape');
+      await sleep(300);
+    }
+  };
   const tab = async (id: 'scalars' | 'plots' | 'configuration') => {
+    await dismissDialogs();
     await page.locator(`a[role="tab"][data-id="${id}"]`).click();
     await page.waitForURL((u) => u.pathname.includes(id === 'configuration' ? '/hyper-params/' : `/${id}`));
   };
@@ -212,6 +221,8 @@ export async function checkClearmlWebUi(opts: ClearmlWebUiCheckOptions): Promise
     let projectId = opts.projectId;
     if (!projectId) {
       await page.goto(`${base}/projects`, { waitUntil: 'domcontentloaded' });
+      await page.locator('sm-common-search button[data-id="searchIcon"]').waitFor();
+      await dismissDialogs();
       await page.locator('sm-common-search button[data-id="searchIcon"]').click();
       await page.locator('sm-common-search input').fill(opts.project);
       const card = page.locator('sm-project-card').filter({
@@ -230,7 +241,7 @@ export async function checkClearmlWebUi(opts: ClearmlWebUiCheckOptions): Promise
     const want = [...opts.expectTasks].sort();
     const readRows = async () => (await page.locator('.experiment-name').allInnerTexts()).map((s) => s.trim()).sort();
     const rows = await pollUntil(readRows, (r) => JSON.stringify(r) === JSON.stringify(want), timeout);
-    await page.keyboard.press('Escape'); // close a "what's new" popup, if any
+    await dismissDialogs();
     await shot('02-tasks-table');
     if (JSON.stringify(rows) !== JSON.stringify(want)) {
       await fail(`the experiments table lists [${rows.join(', ')}], expected exactly [${want.join(', ')}]`);
@@ -239,6 +250,7 @@ export async function checkClearmlWebUi(opts: ClearmlWebUiCheckOptions): Promise
 
     // ---- open the task: a double click (a single click only selects the row) ----
     step = 'open-task';
+    await dismissDialogs();
     await page.locator('.experiment-name', { hasText: new RegExp(`^\\s*${escapeRegExp(taskName)}\\s*$`) }).first().dblclick();
     await page.waitForURL(/\/tasks\/[0-9a-f]{32}\//).catch(() => fail(`double click on "${taskName}" did not open it`));
     const taskId = /\/tasks\/([0-9a-f]{32})/.exec(page.url())![1]!;
