@@ -152,7 +152,7 @@ export class EventsLogger {
     this.spills.push(file);
     this.spilledPending += moved.length;
     this.stats.spilled += moved.length;
-    this.o.log?.(`[clearml events] server unreachable: ${moved.length} events of task ${this.taskId} moved to ${file}`);
+    this.o.log?.(`[clearml events] more than ${this.o.maxMemoryEvents} events wait${this.lastError ? ` (server unreachable: ${this.lastError})` : ''}: ${moved.length} events of task ${this.taskId} moved to ${file}`);
   }
 
   private autoFlush(): void {
@@ -166,8 +166,13 @@ export class EventsLogger {
       let delivered = 0;
       let error: string | undefined;
       try {
-        delivered += await this.sendSpills();
-        while (this.queue.length > 0) {
+        for (;;) {
+          // spill files first (also those written while this flush ran), then memory
+          if (this.spills.length > 0) {
+            delivered += await this.sendSpills();
+            continue;
+          }
+          if (this.queue.length === 0) break;
           // The head stays in the queue while it is in flight (spilling takes only what follows it) and leaves
           // it once the server has taken it; a failed request leaves it where it is.
           const n = Math.min(this.queue.length, this.o.maxBatchEvents);
