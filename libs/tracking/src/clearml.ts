@@ -475,7 +475,12 @@ class ClearmlRun implements TrackerRun {
         pendingLines.push(`ClearML task ${this.task.taskId} is incomplete on the server (the rest is in offline session ${zip}); deliver with: ${cmd}`);
       } else {
         // No server configured: the session is where the run was meant to go, not a failure.
-        const offline = `ClearML offline session ${zip}${this.task.continues ? ` (continues task ${this.task.continues})` : ''}; send it to a server with: ${cmd}`;
+        const continues = this.task.continues;
+        const offline = !continues
+          ? `ClearML offline session ${zip}; send it to a server with: ${cmd}`
+          : continues.startsWith('offline-')
+            ? `ClearML offline session ${zip} (continues task ${continues}); send it to a server after ${continues}.zip with: ${cmd} --task <the task id that import printed>`
+            : `ClearML offline session ${zip} (continues task ${continues}); send it to a server with: ${cmd}`;
         return { tracker: CLEARML, delivered, offline: [offline], ...(pendingLines.length ? { pending: pendingLines.join('; ') } : {}) };
       }
     }
