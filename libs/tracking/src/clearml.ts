@@ -10,8 +10,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, isAbsolute, join, relative } from 'node:path';
 import { z } from 'zod';
-import type { PlotlyFigure } from './plotly.js';
-import { plotlyFigure } from './plotly.js';
+import { confusionFigure, lineFigure, type PlotlyFigure } from '@mlops-ts/clearml-client';
 import {
   FigureNameSchema,
   FigureSchema,
@@ -420,10 +419,10 @@ class ClearmlRun implements TrackerRun {
     }
   }
 
-  /** A Plotly plot (title = the figure's name), at iteration 0. */
+  /** A Plotly plot shaped as the SDK sends it (metric = variant = the figure's name), at iteration 0. */
   async logFigure(name: string, figure: Figure): Promise<void> {
     const n = FigureNameSchema.parse(name);
-    const plot = plotlyFigure(FigureSchema.parse(figure));
+    const plot = clearmlPlot(figure);
     if (this.events && !this.session) this.events.plot(n, n, 0, plot);
     else (await this.offline()).plot(n, n, 0, plot);
   }
@@ -493,6 +492,34 @@ class ClearmlRun implements TrackerRun {
   private remotePrefix(): string {
     const safe = (s: string) => s.replace(/[\\/:*?"<>|%\s]+/g, '_');
     return `${safe(this.task.project || 'mlops-ts')}/${safe(this.task.name)}.${this.task.taskId}`;
+  }
+}
+
+/**
+ * The figure as the official SDK would report it (cml-events' builders: `report_line_plot` scatter traces,
+ * `report_confusion_matrix` heatmap), which is what the web UI's Plots tab draws.
+ */
+export function clearmlPlot(input: Figure): PlotlyFigure {
+  const f = FigureSchema.parse(input);
+  switch (f.kind) {
+    case 'learning_curves':
+      return lineFigure({ title: f.title ?? 'Learning curves', xaxis: f.xLabel, yaxis: 'value', mode: 'lines+markers', series: f.series.map((s) => ({ name: `${s.metric}/${s.variant}`, x: s.x, y: s.y })) });
+    case 'roc': {
+      const fig = lineFigure({
+        title: f.title ?? 'ROC curve',
+        xaxis: 'false positive rate',
+        yaxis: 'true positive rate',
+        series: [...f.curves.map((c) => ({ name: c.auc === undefined ? c.label : `${c.label} (AUC ${c.auc.toFixed(4)})`, x: c.fpr, y: c.tpr })), { name: 'chance', x: [0, 1], y: [0, 1] }],
+      });
+      (fig.data[fig.data.length - 1] as Record<string, unknown>)['line'] = { dash: 'dash' };
+      return fig;
+    }
+    case 'confusion_matrix':
+      return confusionFigure({ title: f.title ?? 'Confusion matrix', matrix: f.counts, labels: f.labels, xaxis: 'predicted', yaxis: 'actual', yaxisReversed: true });
+    case 'line':
+      return lineFigure({ title: f.title ?? 'line', ...(f.xLabel ? { xaxis: f.xLabel } : {}), ...(f.yLabel ? { yaxis: f.yLabel } : {}), mode: 'lines+markers', series: f.series.map((s) => ({ name: s.name, x: s.x.map(Number), y: s.y })) });
+    case 'bar':
+      return { data: f.series.map((s) => ({ type: 'bar', name: s.name, x: s.x, y: s.y })), layout: { title: f.title ?? 'bar', xaxis: { title: f.xLabel ?? null }, yaxis: { title: f.yLabel ?? null } } };
   }
 }
 

@@ -24,7 +24,7 @@ export {
 export { PipelineTags, rankByMetric, rankMlflowRuns, registerChampion, rankingCsv, type ChampionRegistration, type Candidate, type RankedCandidate } from './compare.js';
 export { importRecordedRun, readRecordedRun, locateRecordedPath, RecordedRunError, RecordedRunSchema, IMPORTED_FROM_TAG, type ImportResult } from './mlflow-import.js';
 export type { MlflowLogModelOptions } from './mlflow.js';
-export { ClearmlTracker, CLEARML, hyperParamOf, clearmlProjectId, PROPERTIES_SECTION, type ClearmlTrackerOptions, type ClearmlSinkClient, type ClearmlEventsSink, type ClearmlOfflineSession } from './clearml.js';
+export { ClearmlTracker, CLEARML, clearmlPlot, hyperParamOf, clearmlProjectId, PROPERTIES_SECTION, type ClearmlTrackerOptions, type ClearmlSinkClient, type ClearmlEventsSink, type ClearmlOfflineSession } from './clearml.js';
 export { openClearmlTracking, clearmlSinkClient, clearmlConfigOf, type OpenClearmlTrackingOptions, type OpenedClearmlTracking, type ClearmlServerConfig } from './open-clearml.js';
 export { openTracking, trackingConfigFromEnv, type OpenTrackingOptions, type OpenedTracking, type TrackingConfig } from './open-tracking.js';
 export { clearmlScalarOf, metricKeyOf, SPLIT_PREFIXES } from './scalars.js';
