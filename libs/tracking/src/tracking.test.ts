@@ -1,4 +1,4 @@
-import { fanOut, flattenParams, MemoryTracker, modelIdsOf, plotlyFigure, plotlyHtml, TrackingError } from './index.js';
+import { clearmlScalarOf, fanOut, flattenParams, MemoryTracker, metricDisagreements, metricKeyOf, modelIdsOf, plotlyFigure, plotlyHtml, TrackingError } from './index.js';
 import type { Figure, Tracker, TrackerRun } from './index.js';
 import type * as Errors from './errors.js';
 
@@ -175,5 +175,22 @@ describe('plotlyFigure', () => {
 
   test('start options are validated', async () => {
     await expect(new MemoryTracker().startRun({ experiment: '', runName: 'r' })).rejects.toThrow(/experiment/);
+  });
+});
+
+describe('metricDisagreements / clearmlScalarOf', () => {
+  test('a missing metric or one off by more than float32 rounding is a disagreement; float32 rounding is not', () => {
+    const file = { test_roc_auc: 0.7123456789, test_f1: 0.5, test_accuracy: 0.8 };
+    const held = { test_roc_auc: Math.fround(0.7123456789), test_f1: 0.51 };
+    expect(metricDisagreements('m', 'clearml', file, held)).toEqual([
+      { model: 'm', tracker: 'clearml', metric: 'test_f1', file: 0.5, tracker_value: 0.51 },
+      { model: 'm', tracker: 'clearml', metric: 'test_accuracy', file: 0.8, tracker_value: null },
+    ]);
+  });
+  test('metric keys map to ClearML metric/variant and back', () => {
+    for (const [key, metric, variant] of [['train_loss', 'loss', 'train'], ['valid_accuracy', 'accuracy', 'valid'], ['test_roc_auc', 'roc_auc', 'test'], ['baseline_test_f1', 'f1', 'baseline_test'], ['best_epoch', 'best_epoch', 'best_epoch']] as const) {
+      expect(clearmlScalarOf(key)).toEqual({ metric, variant });
+      expect(metricKeyOf(metric, variant)).toBe(key);
+    }
   });
 });
