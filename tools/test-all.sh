@@ -4,6 +4,9 @@
 # 2. Nx: project graph in sync, then lint, typecheck and build of every project
 # 3. every project's tests, never from the Nx cache (they start their own dvc repos, mlflow servers and S3 server on
 #    loopback)
+#    The ClearML suites use the server CLEARML_API_HOST + keys name (CI: the docker-compose one), else start the local
+#    test server (../shared/clearml-server/start.sh, via tools/testing/clearml-server.ts); with none they skip with
+#    one loud line, and fail under CI=true. The web UI test needs Chromium (step 1 installs it; CHROMIUM overrides).
 # 4. the CI workflow checked with actionlint
 # 5. a closing line "tests: N passed, N failed, N skipped" summed over every vitest run
 # Environment:
@@ -42,6 +45,8 @@ else
   nx_run() { npx nx run-many "$@"; }
 fi
 
+if [ -n "${CLEARML_API_HOST:-}" ]; then log "ClearML: the tests use the server at $CLEARML_API_HOST (CLEARML_API_HOST)"
+else log "ClearML: no CLEARML_API_HOST; the tests use or start the local test server (../shared/clearml-server)"; fi
 step "S3 test server (moto) install" bash tools/s3/install.sh
 if [ "${MLOPS_TESTS_ONLY:-0}" != "1" ]; then
   step "nx sync:check" npx nx sync:check

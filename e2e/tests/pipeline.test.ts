@@ -44,7 +44,9 @@ beforeAll(async () => {
   await git('-c', 'user.email=e2e@test', '-c', 'user.name=e2e', 'commit', '-qm', 'fresh clone');
   server = await startLocalMlflowServer({ dir: join(work, 'mlflow'), mlflowBin: join(root, '.venv/bin/mlflow') });
   client = new MlflowClient({ trackingUri: server.uri });
-  env = { MLFLOW_TRACKING_URI: server.uri, MLOPS_PIPELINE_RUN_ID: pipelineRunId, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@test', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@test' };
+  // No ClearML configured (also none from the developer's environment): its runs go to offline sessions.
+  const noClearml = { CLEARML_API_HOST: '', CLEARML_API_ACCESS_KEY: '', CLEARML_API_SECRET_KEY: '', CLEARML_CONFIG_FILE: join(work, 'no-clearml.conf') };
+  env = { ...noClearml, MLFLOW_TRACKING_URI: server.uri, MLOPS_PIPELINE_RUN_ID: pipelineRunId, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@test', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@test' };
   dvc = createDvc({ cwd: repo, env });
   await dvc.remoteAdd('local', join(work, 'remote'), { default: true, level: 'local' });
 }, 600_000);
@@ -97,11 +99,27 @@ test('dvc repro runs every stage, tracked in MLflow; a second repro is a no-op a
     const history = await client.getMetricHistory(run.info.run_id, 'valid_loss');
     expect(history.map((h) => Number(h.step))).toEqual(Array.from({ length: EPOCHS }, (_, i) => i + 1));
     expect(run.data.params?.find((p) => p.key === 'train.epochs')?.value).toBe(String(EPOCHS));
+    // figures as MLflow's UI shows them (Plotly pages) beside the tracker-neutral JSON
+    expect((await client.listArtifacts(run.info.run_id, 'figures')).map((f) => f.path).sort()).toEqual(
+      ['confusion_matrix', 'learning_curves', 'roc'].flatMap((n) => [`figures/${n}.figure.json`, `figures/${n}.html`]),
+    );
     expect(run.inputs?.dataset_inputs?.map((d) => d.dataset.digest)).toContain((await readDvcPointer(join(repo, 'data/raw/flights.parquet.dvc'))).outs[0]!.md5);
   }
   expect(compare.champion?.model).toBe(compare.ranking[0]!.model);
   const champion = await client.getModelVersionByAlias(compare.registered_model, compare.alias);
   expect(champion.run_id).toBe(await runIdOf(compare.champion!.model));
+
+  // No ClearML server configured: each model's train run and its evaluate continuation are offline sessions (the
+  // SDK's format), listed in the stage output with the command that imports them.
+  for (const model of ['logreg', 'mlp_small', 'mlp_wide']) {
+    const record = JSON.parse(await readFile(join(repo, `.mlops/runs/${model}.json`), 'utf8')) as { ref: Record<string, string>; targets: Record<string, unknown> };
+    expect(record.ref['clearml']).toMatch(/^offline-[0-9a-f]{32}$/);
+    expect(record.targets['clearml']).toEqual({ kind: 'offline-session', dir: '.mlops/clearml-offline' });
+    const zip = `.mlops/clearml-offline/${record.ref['clearml']}.zip`;
+    expect((await lstat(join(repo, zip))).size).toBeGreaterThan(0);
+    expect(first.output).toContain(`ClearML offline session ${zip}; send it to a server with: npm run clearml -- import ${zip}`);
+  }
+  expect(first.output.match(/ClearML offline session \S+ \(continues task offline-[0-9a-f]{32}\); send it to a server after offline-[0-9a-f]{32}\.zip with: npm run clearml -- import \S+ --task /g)).toHaveLength(3);
 
   const again = await dvc.repro();
   expect(again.ran).toEqual([]);

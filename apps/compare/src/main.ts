@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // Stage compare: parse, validate, call @mlops-ts/pipeline's compareModels (ranking from the DVC-versioned metrics
-// files; MLflow only to register the champion when it changes).
-import { mlflowConfigFromEnv } from '@mlops-ts/mlflow-client';
+// files; MLflow and ClearML to cross-check the recorded runs, register the champion (MLflow alias) and tag its task).
 import { compareModels, RUN_RECORDS_DIR, STAGE_PARAMS } from '@mlops-ts/pipeline';
 import { defineStage } from '@mlops-ts/stage-kit';
-import { openMlflowTracking } from '@mlops-ts/tracking';
+import { openTracking, trackingConfigFromEnv } from '@mlops-ts/tracking';
 import { z } from 'zod';
 
 const stage = defineStage({
@@ -28,7 +27,10 @@ const stage = defineStage({
       log,
       ...(o.register
         ? {
-            openRegistry: () => openMlflowTracking({ config: mlflowConfigFromEnv(env), localDir: '.mlflow', spillDir: '.mlflow-spill', log }),
+            openRegistry: async () => {
+              const opened = await openTracking({ params: params.tracking, config: trackingConfigFromEnv(env), stage: 'compare', log });
+              return { ...(opened.mlflow ? { client: opened.mlflow.client } : {}), ...(opened.clearml?.client ? { clearml: opened.clearml.client } : {}), close: () => opened.close() };
+            },
           }
         : {}),
     });

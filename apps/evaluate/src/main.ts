@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // Stage evaluate@<model>: parse, validate, call @mlops-ts/pipeline's evaluateModel (metrics and plots first, tracking after).
 import { readDvcLock } from '@mlops-ts/dvc-adapter';
-import { mlflowConfigFromEnv } from '@mlops-ts/mlflow-client';
 import { evaluateModel, RUN_RECORDS_DIR, STAGE_PARAMS } from '@mlops-ts/pipeline';
-import { defineStage } from '@mlops-ts/stage-kit';
-import { openMlflowTracking } from '@mlops-ts/tracking';
+import { defineStage, gitFacts } from '@mlops-ts/stage-kit';
+import { openTracking, trackingConfigFromEnv } from '@mlops-ts/tracking';
 import { z } from 'zod';
 
 const stage = defineStage({
@@ -27,7 +26,8 @@ const stage = defineStage({
     const lock = await readDvcLock(o.lock).catch(() => undefined);
     const out = lock?.stages[`train@${o.model}`]?.outs?.find((e) => e.path === `${o.models}/${o.model}`);
     const modelMd5 = typeof out?.['md5'] === 'string' ? out['md5'] : undefined;
-    await evaluateModel({
+    const git = o.tracking ? await gitFacts(process.cwd()) : {};
+    const result = await evaluateModel({
       model: o.model,
       modelsDir: o.models,
       featuresDir: o.features,
@@ -40,8 +40,11 @@ const stage = defineStage({
       onBackendNotice: (line) => {
         if (env['MLOPS_BACKEND_NOTICE_SHOWN'] !== '1') log(line);
       },
-      ...(o.tracking ? { openTracker: () => openMlflowTracking({ config: mlflowConfigFromEnv(env), localDir: '.mlflow', spillDir: '.mlflow-spill', log }) } : {}),
+      ...(o.tracking
+        ? { openTracker: () => openTracking({ params: params.tracking, config: trackingConfigFromEnv(env), stage: `evaluate@${o.model}`, entryPoint: `dvc repro evaluate@${o.model}`, git, log }) }
+        : {}),
     });
+    for (const note of result.notes) log(note);
   },
 });
 

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // Stage train@<model>: parse, validate, call @mlops-ts/pipeline's trainModel, report.
 import { join } from 'node:path';
-import { mlflowConfigFromEnv } from '@mlops-ts/mlflow-client';
 import { modelParamsOf, openStageTracking, RUN_RECORDS_DIR, STAGE_PARAMS, trainModel } from '@mlops-ts/pipeline';
 import { defineStage, gitFacts } from '@mlops-ts/stage-kit';
-import { openMlflowTracking } from '@mlops-ts/tracking';
+import { openTracking, trackingConfigFromEnv } from '@mlops-ts/tracking';
 import { z } from 'zod';
 
 const stage = defineStage({
@@ -16,7 +15,7 @@ const stage = defineStage({
       .option('--features <dir>', 'feature splits written by featurize', 'data/features')
       .option('--out <dir>', 'model folder (default models/<name>)')
       .option('--records <dir>', 'run records (gitignored)', RUN_RECORDS_DIR)
-      .option('--no-tracking', 'train without a tracking server (the run is kept in <records>/<name>.offline-run.json)'),
+      .option('--no-tracking', 'train without any tracker (the run is kept in <records>/<name>.offline-run.json)'),
   args: z.object({ model: z.string().min(1), features: z.string(), out: z.string().optional(), records: z.string(), tracking: z.boolean() }),
   params: STAGE_PARAMS.train,
   label: (o) => `train ${o.model}`,
@@ -27,12 +26,13 @@ const stage = defineStage({
       enabled: o.tracking,
       offlineFallback: params.tracking.offline_fallback,
       open: () =>
-        openMlflowTracking({
-          config: mlflowConfigFromEnv(env),
-          localDir: '.mlflow',
-          spillDir: '.mlflow-spill',
+        openTracking({
+          params: params.tracking,
+          config: trackingConfigFromEnv(env),
+          stage: `train@${o.model}`,
+          entryPoint: `dvc repro train@${o.model}`,
+          git,
           user: env['USER'] ?? 'mlops-ts',
-          source: { name: `apps/train (train@${o.model})`, type: 'LOCAL', ...(git.commit ? { gitCommit: git.commit } : {}), ...(git.branch ? { gitBranch: git.branch } : {}) },
           log,
         }),
       log,
@@ -51,6 +51,7 @@ const stage = defineStage({
         recordsDir: o.records,
         tracker: tracking.tracker,
         target: tracking.target,
+        targets: tracking.targets,
         ...(tracking.lastingUrl ? { lastingUrl: tracking.lastingUrl } : {}),
         pipelineRunId: env['MLOPS_PIPELINE_RUN_ID'] ?? `adhoc-${Date.now()}`,
         git,
@@ -62,7 +63,10 @@ const stage = defineStage({
         ...(offline ? { offlineRun: () => offline.runs[0] } : {}),
       });
       if (result.warning) log(`warning: ${result.warning}`);
-      if (result.record.url) log(`run: ${result.record.url}${tracking.target.kind === 'embedded' ? ' (open it with `npm run mlflow-ui`)' : ''}`);
+      for (const note of result.notes) log(note);
+      for (const [tracker, url] of Object.entries(result.record.urls ?? (result.record.url ? { mlflow: result.record.url } : {}))) {
+        log(`${tracker} run: ${url}${tracker === 'mlflow' && tracking.target.kind === 'embedded' ? ' (open it with `npm run mlflow-ui`)' : ''}`);
+      }
     } finally {
       await tracking.close();
     }

@@ -54,6 +54,19 @@ test('a tracking server that is down at the start gives one clear line and exit 
   expect(lines[0]).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}.*unreachable|unreachable.*127\\.0\\.0\\.1:${port}`));
 });
 
+test('a ClearML server that is down at the start gives one clear line naming it and exit 1, before any training', async () => {
+  const port = await freePort();
+  const mlflowPort = await freePort();
+  const secret = 'clearml-Secret-93ad';
+  const env = { MLFLOW_TRACKING_URI: `http://127.0.0.1:${mlflowPort}`, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0', CLEARML_API_HOST: `http://127.0.0.1:${port}`, CLEARML_API_ACCESS_KEY: 'key', CLEARML_API_SECRET_KEY: secret };
+  const r = await train({ ...baseParams, tracking: { experiment: 'e', trackers: ['clearml'] } }, ['--model', 'logreg'], env);
+  expect(r.exitCode).toBe(1);
+  const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('train:'));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`ClearML server http://127\\.0\\.0\\.1:${port} is unreachable`));
+  expect(r.stderr + r.stdout).not.toContain(secret);
+});
+
 describe('against a real MLflow server with basic auth', () => {
   let server: LocalMlflowServer;
   const adminPassword = 'admin-Pw-9f3b2c';
@@ -95,13 +108,36 @@ describe('on penguins features', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/offline_fallback is on/);
     expect((await readdir(join(cwd, 'models/logreg'))).sort()).toEqual(['history.json', 'model-meta.json', 'model.json', 'weights.bin']);
-    const record = JSON.parse(await readFile(join(cwd, '.mlops/runs/logreg.json'), 'utf8')) as { ref: Record<string, string>; tracking: unknown };
-    expect(record.ref).toEqual({});
+    const record = JSON.parse(await readFile(join(cwd, '.mlops/runs/logreg.json'), 'utf8')) as { ref: Record<string, string>; tracking: unknown; targets: unknown };
+    // MLflow's run is kept in the offline-run file; ClearML (no server configured) went to an offline session.
+    expect(Object.keys(record.ref)).toEqual(['clearml']);
+    expect(record.ref['clearml']).toMatch(/^offline-[0-9a-f]{32}$/);
     expect(record.tracking).toEqual({ kind: 'offline' });
+    expect(record.targets).toEqual({ mlflow: { kind: 'offline' }, clearml: { kind: 'offline-session', dir: '.mlops/clearml-offline' } });
+    const zip = `.mlops/clearml-offline/${record.ref['clearml']}.zip`;
+    expect(r.stderr).toContain(`ClearML offline session ${zip}; send it to a server with: npm run clearml -- import ${zip}`);
+    const task = JSON.parse(await readFile(join(cwd, `.mlops/clearml-offline/${record.ref['clearml']}/task.json`), 'utf8')) as { hyperparams: Record<string, Record<string, { value: string }>> };
+    expect(task.hyperparams['model']?.['type']?.value).toBe('logreg');
     const offline = JSON.parse(await readFile(join(cwd, '.mlops/runs/logreg.offline-run.json'), 'utf8')) as { params: Record<string, string>; metrics: { key: string; step: number }[]; status: string };
     expect(offline.status).toBe('FINISHED');
     expect(offline.params['model.type']).toBe('logreg');
     expect(offline.metrics.filter((m) => m.key === 'valid_loss').map((m) => m.step)).toEqual([1, 2]);
+  });
+
+  test('with tracking.offline_fallback a ClearML server that is down at the start: the run goes to an offline session', async () => {
+    const port = await freePort();
+    const cwd = await mkdtemp(join(dir, 'clearml-fallback-'));
+    const file = join(cwd, 'fallback.yaml');
+    await writeFile(file, stringify({ ...params, tracking: { experiment: 'e', trackers: ['clearml'], offline_fallback: true } }));
+    const r = await runStageCli('train', ['--params', file, '--features', features, '--model', 'logreg'], {
+      cwd,
+      env: { CLEARML_API_HOST: `http://127.0.0.1:${port}`, CLEARML_API_ACCESS_KEY: 'key', CLEARML_API_SECRET_KEY: 'secret' },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`ClearML unavailable \\(ClearML server http://127\\.0\\.0\\.1:${port} is unreachable.*tracking\\.offline_fallback is on: offline sessions in \\.mlops/clearml-offline`));
+    const record = JSON.parse(await readFile(join(cwd, '.mlops/runs/logreg.json'), 'utf8')) as { ref: Record<string, string> };
+    expect(Object.keys(record.ref)).toEqual(['clearml']);
+    expect((await readdir(join(cwd, '.mlops/clearml-offline'))).sort()).toEqual([record.ref['clearml'], `${record.ref['clearml']}.zip`]);
   });
 
   test('the same model trained twice on the same features gives the same models/<m> bytes; the run records differ', async () => {

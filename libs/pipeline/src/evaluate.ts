@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { loadFeatureSplit, type FeatureMeta } from '@mlops-ts/data-prep';
 import { evaluate, evaluatePredictions, loadModelFolder, selectBackend, type Evaluation, type SelectBackendOptions } from '@mlops-ts/model-train';
 import { OutputSet, StageInputError } from '@mlops-ts/stage-kit';
-import { PipelineTags, type Tracker, type TrackerRun, type TrackingTarget } from '@mlops-ts/tracking';
+import { FanOutRun, modelIdsOf, PipelineTags, type Figure, type Tracker, type TrackerRun, type TrackingTarget } from '@mlops-ts/tracking';
 import { readRunRecord, runRecordPath, writeRunRecord } from './records.js';
-import { modelSignature } from './train.js';
+import { mlflowModelId, modelSignature } from './train.js';
 
 /** The scalar metrics evaluate writes for a model and for the baseline (same names). */
 export const METRIC_NAMES = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss'] as const;
@@ -28,7 +28,7 @@ export function majorityBaseline(trainClassCounts: readonly number[], yTest: Arr
 }
 
 /** Opens the tracker for the evaluate stage; may fail (server down): evaluate's outputs never depend on it. */
-export type OpenTracker = () => Promise<{ tracker: Tracker; target: TrackingTarget; lastingUrl?: (url: string) => string; close(): Promise<void> }>;
+export type OpenTracker = () => Promise<{ tracker: Tracker; target: TrackingTarget; targets?: Record<string, TrackingTarget>; lastingUrl?: (url: string) => string; close(): Promise<void> }>;
 
 export interface EvaluateModelOptions {
   model: string;
@@ -53,6 +53,16 @@ export interface EvaluateModelResult {
   files: string[];
   /** How the metrics reached the tracker: the recorded run, a new linked run, or not at all (and why). */
   tracking: { kind: 'recorded' | 'linked'; runId: string } | { kind: 'none'; reason: string };
+  /** Notices (a tracker with no recorded run id) and runs kept offline by design (ClearML offline sessions, with the import command). */
+  notes: string[];
+}
+
+/** The evaluate stage's figures: ROC (one curve per class scored, with its AUC) and the confusion matrix. */
+export function evaluationFigures(e: Evaluation): { roc: Figure; confusion_matrix: Figure } {
+  return {
+    roc: { kind: 'roc', title: 'ROC (test)', curves: e.roc.map((c) => ({ label: c.positiveClass, fpr: c.fpr, tpr: c.tpr, auc: c.auc })) },
+    confusion_matrix: { kind: 'confusion_matrix', title: 'Confusion matrix (test)', labels: e.confusionMatrix.labels, counts: e.confusionMatrix.matrix },
+  };
 }
 
 /**
@@ -102,11 +112,22 @@ export async function evaluateModel(o: EvaluateModelOptions): Promise<EvaluateMo
     throw error;
   }
   const files = [metricsFile, rocFile, confusionFile];
-  const tracking = await track(o, test.meta, metrics, baseline, files, test.rows, log);
-  return { metrics, baseline, files, tracking };
+  const notes: string[] = [];
+  const tracking = await track(o, test.meta, metrics, baseline, files, test.rows, evaluationFigures(result), notes, log);
+  return { metrics, baseline, files, tracking, notes };
 }
 
-async function track(o: EvaluateModelOptions, meta: FeatureMeta, metrics: Scalars, baseline: Scalars, files: string[], rows: number, log: (line: string) => void): Promise<EvaluateModelResult['tracking']> {
+async function track(
+  o: EvaluateModelOptions,
+  meta: FeatureMeta,
+  metrics: Scalars,
+  baseline: Scalars,
+  files: string[],
+  rows: number,
+  figures: Record<string, Figure>,
+  notes: string[],
+  log: (line: string) => void,
+): Promise<EvaluateModelResult['tracking']> {
   if (!o.openTracker) return { kind: 'none', reason: 'tracking is off' };
   const record = await readRunRecord(o.recordsDir, o.model);
   if (record && Object.keys(record.ref).length === 0) return { kind: 'none', reason: 'the model was trained without tracking' };
@@ -147,14 +168,19 @@ async function track(o: EvaluateModelOptions, meta: FeatureMeta, metrics: Scalar
       for (const [k, v] of Object.entries(baseline)) run.logMetric({ key: `baseline_test_${k}`, value: v, step: 0 });
       await run.logInput({ name: 'features-test', digest: meta.dataMd5, source: join(o.featuresDir, 'test.parquet'), context: 'test', profile: JSON.stringify({ num_rows: rows, num_features: meta.featureNames.length }) });
       for (const f of files) await run.logArtifact(f, f.startsWith(o.plotsDir) ? 'plots' : 'eval');
+      for (const [name, figure] of Object.entries(figures)) await run.logFigure(name, figure);
       let loggedModelId: string | undefined;
+      let loggedModels: Record<string, string> = {};
       if (kind === 'linked') {
         // The new run holds the model too, so compare can register it.
-        const ref = await run.logModel(join(o.modelsDir, o.model), { name: 'model', signature: modelSignature(meta.featureNames, meta.classes) });
-        loggedModelId = ref.modelId;
+        const ref = await run.logModel(join(o.modelsDir, o.model), { name: 'model', signature: modelSignature(meta.featureNames, meta.classes), labels: meta.classes });
+        loggedModelId = mlflowModelId(ref);
+        loggedModels = modelIdsOf(ref);
         if (loggedModelId) await run.setTags({ [PipelineTags.loggedModelId]: loggedModelId });
       }
       const report = await run.end('FINISHED');
+      if (run instanceof FanOutRun) notes.push(...run.notices);
+      notes.push(...(report.offline ?? []));
       if (!report.delivered) log(`warning: the tracking server went away; the metrics files are written. ${report.pending ?? ''}`.trim());
       if (kind === 'linked') {
         const now = new Date().toISOString();
@@ -164,8 +190,10 @@ async function track(o: EvaluateModelOptions, meta: FeatureMeta, metrics: Scalar
           experiment: record?.experiment ?? o.experiment,
           pipelineRunId: record?.pipelineRunId ?? 'evaluate',
           tracking: opened.target,
-          ref: run.ref,
+          ...(opened.targets ? { targets: opened.targets } : {}),
+          ref: opened.targets ? Object.fromEntries(Object.entries(run.ref).filter(([t]) => opened.targets![t] && opened.targets![t].kind !== 'offline')) : run.ref,
           ...(loggedModelId ? { loggedModelId } : {}),
+          ...(Object.keys(loggedModels).length ? { loggedModels } : {}),
           ...(run.url ? { url: (opened.lastingUrl ?? ((u: string) => u))(run.url) } : {}),
           delivered: report.delivered,
           ...(report.pending ? { pending: report.pending } : {}),

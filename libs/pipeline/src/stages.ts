@@ -13,7 +13,7 @@ export const STAGE_PARAMS = {
   featurize: { data: DataParamsSchema, featurize: FeaturizeParamsSchema, split: SplitParamsSchema },
   train: { models: ModelsParamsSchema, train: TrainParamsSchema, tracking: TrackingParamsSchema },
   evaluate: { tracking: TrackingParamsSchema },
-  compare: { models: ModelsParamsSchema, compare: CompareParamsSchema },
+  compare: { models: ModelsParamsSchema, compare: CompareParamsSchema, tracking: TrackingParamsSchema },
 } as const;
 
 export type StageName = keyof typeof STAGE_PARAMS;

@@ -1,9 +1,12 @@
-import { MemoryTracker, type OpenedMlflowTracking, type Tracker, type TrackingTarget } from '@mlops-ts/tracking';
+import { MemoryTracker, type OpenedTracking, type Tracker, type TrackingTarget } from '@mlops-ts/tracking';
 
 export interface StageTracking {
   tracker: Tracker;
+  /** MLflow's target (what run records kept before there were several trackers). */
   target: TrackingTarget;
-  /** Set when the run is kept on disk instead of a server (`--no-tracking`, or `tracking.offline_fallback`). */
+  /** tracker name → where its runs go. */
+  targets: Record<string, TrackingTarget>;
+  /** Set when the MLflow run is kept on disk instead of a server (`--no-tracking`, or `tracking.offline_fallback`). */
   offline?: MemoryTracker;
   lastingUrl?: (url: string) => string;
   /** What to say about where tracking goes. */
@@ -11,20 +14,31 @@ export interface StageTracking {
   close(): Promise<void>;
 }
 
+/** What `open` returns: `openTracking` of `@mlops-ts/tracking` (or, in tests, anything with its shape). */
+export type OpenStageTrackers = () => Promise<Pick<OpenedTracking, 'tracker' | 'target' | 'lastingUrl' | 'description' | 'close'> & Partial<Pick<OpenedTracking, 'targets' | 'mlflowOffline'>>>;
+
 /**
- * The train stage's tracking: the server `open` connects to (configured, or the embedded one), checked before any
- * training; a server that is down stops here unless `offlineFallback`, which keeps the run on disk instead.
+ * A stage's tracking: the trackers `open` connects to (`openTracking`: MLflow and ClearML as params.yaml says,
+ * each checked before any training). A server that is down stops here, unless `offlineFallback`, which keeps the
+ * run on disk instead; `openTracking` itself falls back per tracker with `tracking.offline_fallback`.
  */
-export async function openStageTracking(o: { enabled: boolean; offlineFallback: boolean; open: () => Promise<OpenedMlflowTracking>; log?: (line: string) => void }): Promise<StageTracking> {
+export async function openStageTracking(o: { enabled: boolean; offlineFallback: boolean; open: OpenStageTrackers; log?: (line: string) => void }): Promise<StageTracking> {
   const offline = (description: string): StageTracking => {
     const tracker = new MemoryTracker('offline');
-    return { tracker, offline: tracker, target: { kind: 'offline' }, description, close: async () => undefined };
+    return { tracker, offline: tracker, target: { kind: 'offline' }, targets: {}, description, close: async () => undefined };
   };
   if (!o.enabled) return offline('not tracked (--no-tracking): the run is kept in the run records');
   try {
     const opened = await o.open();
-    const where = opened.target.kind === 'embedded' ? `the embedded server over ${opened.target.dir}` : opened.uri;
-    return { tracker: opened.tracker, target: opened.target, lastingUrl: opened.lastingUrl, description: `tracking to MLflow at ${where}`, close: () => opened.close() };
+    return {
+      tracker: opened.tracker,
+      target: opened.target,
+      targets: opened.targets ?? { mlflow: opened.target },
+      ...(opened.mlflowOffline ? { offline: opened.mlflowOffline } : {}),
+      lastingUrl: (url) => opened.lastingUrl(url),
+      description: opened.description,
+      close: () => opened.close(),
+    };
   } catch (error) {
     if (!o.offlineFallback) throw error;
     const reason = error instanceof Error ? error.message : String(error);

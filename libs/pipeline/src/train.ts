@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadFeatureSplit } from '@mlops-ts/data-prep';
 import { resolveTrainParams, saveModelFolder, trainClassifier, type ModelParams, type TrainParams } from '@mlops-ts/model-train';
 import { jsonText, StageInputError, StageParamsError, writeDirAtomic, writeJsonAtomic, type GitFacts } from '@mlops-ts/stage-kit';
-import { flattenParams, PipelineTags, type ModelSignature, type RunRecord, type Tracker, type TrackerRun, type TrackingParams, type TrackingTarget } from '@mlops-ts/tracking';
+import { FanOutRun, flattenParams, modelIdsOf, PipelineTags, type Figure, type LoggedModelRef, type ModelSignature, type RunRecord, type Tracker, type TrackerRun, type TrackingParams, type TrackingTarget } from '@mlops-ts/tracking';
 import { writeRunRecord } from './records.js';
 
 
@@ -21,8 +21,10 @@ export interface TrainModelOptions {
   /** Folder of run records (`.mlops/runs`). */
   recordsDir: string;
   tracker: Tracker;
-  /** What the run record says about where tracking went. */
+  /** What the run record says about where MLflow tracking went. */
   target: TrackingTarget;
+  /** tracker name → where its run went (default: `{ mlflow: target }`); a tracker whose target is `offline` is left out of the record's ref. */
+  targets?: Record<string, TrackingTarget>;
   /** Turns a run's URL into one that works after the stage ends (embedded server → `npm run mlflow-ui` port). */
   lastingUrl?: (url: string) => string;
   pipelineRunId: string;
@@ -40,6 +42,8 @@ export interface TrainModelResult {
   record: RunRecord;
   /** Set when the tracker could not take everything: the model is kept, this says where the rest waits and how to deliver it. */
   warning?: string;
+  /** Runs kept offline by design (e.g. ClearML offline sessions), each with the command that sends it. */
+  notes: string[];
   bestEpoch: number;
   epochsRun: number;
 }
@@ -94,7 +98,16 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult
     const report = await run.end('FINISHED');
     unregister?.();
     const endedAt = new Date();
-    const url = run.url && o.target.kind !== 'offline' ? (o.lastingUrl ?? ((u: string) => u))(run.url) : undefined;
+    const lasting = o.lastingUrl ?? ((u: string) => u);
+    // A tracker whose target is `offline` (no tracking, or MLflow kept on disk by offline_fallback) has no run to record.
+    const ref = o.targets
+      ? Object.fromEntries(Object.entries(run.ref).filter(([t]) => o.targets![t] !== undefined && o.targets![t].kind !== 'offline'))
+      : o.target.kind === 'offline'
+        ? {}
+        : run.ref;
+    const urls = Object.fromEntries(runsOf(run).flatMap((r) => (r.url && ref[r.tracker] ? [[r.tracker, lasting(r.url)]] : [])));
+    const url = urls['mlflow'] ?? Object.values(urls)[0];
+    const loggedModels = Object.fromEntries(Object.entries(result.loggedModels).filter(([t]) => ref[t]));
     if (o.offlineRun) await writeJsonAtomic(join(o.recordsDir, `${o.model}.offline-run.json`), o.offlineRun());
     const record = await writeRunRecord(o.recordsDir, {
       format: 'mlops-ts.run-record/1',
@@ -102,9 +115,12 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult
       experiment: o.tracking.experiment,
       pipelineRunId: o.pipelineRunId,
       tracking: o.target,
-      ref: o.target.kind === 'offline' ? {} : run.ref,
+      ...(o.targets ? { targets: o.targets } : {}),
+      ref,
       ...(result.loggedModelId && o.target.kind !== 'offline' ? { loggedModelId: result.loggedModelId } : {}),
+      ...(Object.keys(loggedModels).length ? { loggedModels } : {}),
       ...(url ? { url } : {}),
+      ...(Object.keys(urls).length ? { urls } : {}),
       delivered: report.delivered,
       ...(report.pending ? { pending: report.pending } : {}),
       startedAt: startedAt.toISOString(),
@@ -115,7 +131,8 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult
     const warning = report.delivered
       ? undefined
       : `the tracking server went away: the model is kept in ${o.outDir}, the rest of the run waits on disk. ${report.pending ?? ''}`.trim();
-    return { record, ...(warning ? { warning } : {}), bestEpoch: result.bestEpoch, epochsRun: result.epochsRun };
+    const notes = [...(run instanceof FanOutRun ? run.notices : []), ...(report.offline ?? [])];
+    return { record, ...(warning ? { warning } : {}), notes, bestEpoch: result.bestEpoch, epochsRun: result.epochsRun };
   } catch (error) {
     unregister?.();
     await run.end('FAILED').catch(() => undefined);
@@ -124,6 +141,35 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult
 }
 
 type Split = Awaited<ReturnType<typeof loadFeatureSplit>>;
+
+/**
+ * MLflow's logged model id (what compare registers and the `mlops.logged_model_id` tag holds): never another
+ * tracker's id, even when MLflow could not create its model now (server gone: replay creates it).
+ */
+export function mlflowModelId(ref: LoggedModelRef): string | undefined {
+  if ('mlflow' in ref.models) return ref.models['mlflow']?.modelId;
+  const trackers = Object.keys(ref.models);
+  return trackers.length === 1 && trackers[0] !== 'clearml' ? ref.modelId : undefined;
+}
+
+/** The runs of each tracker behind `run` (a fan-out's, or `run` itself). */
+function runsOf(run: TrackerRun): readonly TrackerRun[] {
+  return run instanceof FanOutRun ? run.runs : [run];
+}
+
+/** The learning curves of a training history: loss and accuracy, train and valid, per epoch. */
+export function learningCurves(history: readonly { epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number }[]): Figure {
+  const epochs = history.map((e) => e.epoch);
+  const series: { metric: string; variant: string; x: number[]; y: number[] }[] = [
+    { metric: 'loss', variant: 'train', x: epochs, y: history.map((e) => e.loss) },
+    { metric: 'accuracy', variant: 'train', x: epochs, y: history.map((e) => e.accuracy) },
+  ];
+  const valid = history.filter((e) => e.valLoss !== undefined);
+  if (valid.length > 0) series.splice(1, 0, { metric: 'loss', variant: 'valid', x: valid.map((e) => e.epoch), y: valid.map((e) => e.valLoss!) });
+  const validAcc = history.filter((e) => e.valAccuracy !== undefined);
+  if (validAcc.length > 0) series.push({ metric: 'accuracy', variant: 'valid', x: validAcc.map((e) => e.epoch), y: validAcc.map((e) => e.valAccuracy!) });
+  return { kind: 'learning_curves', title: 'Learning curves', xLabel: 'epoch', series };
+}
 
 async function trainAndSave(o: TrainModelOptions, run: TrackerRun, modelParams: ModelParams, trainParams: TrainParams, train: Split, valid: Split, log: (line: string) => void) {
   const meta = train.meta;
@@ -178,10 +224,24 @@ async function trainAndSave(o: TrainModelOptions, run: TrackerRun, modelParams: 
     run.logMetric({ key: 'best_epoch', value: r.bestEpoch, step: 0 });
     run.logMetric({ key: 'train_seconds', value: r.seconds, step: 0 });
     await run.logArtifact(join(o.outDir, 'history.json'), 'plots');
-    const modelRef = await run.logModel(o.outDir, { name: 'model', params: flattenParams({ model: modelParams }), signature: modelSignature(meta.featureNames, meta.classes) });
-    if (modelRef.modelId) await run.setTags({ [PipelineTags.loggedModelId]: modelRef.modelId });
+    await run.logFigure('learning_curves', learningCurves(history));
+    const best = r.history.find((e) => e.epoch === r.bestEpoch);
+    const modelRef = await run.logModel(o.outDir, {
+      name: 'model',
+      params: flattenParams({ model: modelParams }),
+      signature: modelSignature(meta.featureNames, meta.classes),
+      labels: meta.classes,
+      metrics: {
+        best_epoch: r.bestEpoch,
+        ...(best?.valLoss !== undefined ? { valid_loss: best.valLoss } : {}),
+        ...(best?.valAccuracy !== undefined ? { valid_accuracy: best.valAccuracy } : {}),
+      },
+    });
+    const loggedModelId = mlflowModelId(modelRef);
+    if (loggedModelId) await run.setTags({ [PipelineTags.loggedModelId]: loggedModelId });
     return {
-      loggedModelId: modelRef.modelId,
+      loggedModelId,
+      loggedModels: modelIdsOf(modelRef),
       bestEpoch: r.bestEpoch,
       epochsRun: r.epochsRun,
       timings: r.history.map((e) => ({ epoch: e.epoch, seconds: e.seconds, rowsPerSecond: e.rowsPerSecond })),

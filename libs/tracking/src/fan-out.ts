@@ -1,5 +1,5 @@
 import { TrackingError } from './errors.js';
-import type { RunEndReport, DatasetInput, LoggedModelRef, MetricPoint, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
+import type { RunEndReport, DatasetInput, Figure, LoggedModelRef, MetricPoint, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
 
 async function settleAll<T>(operation: string, runs: readonly { tracker: string }[], call: (i: number) => Promise<T>): Promise<T[]> {
   const results = await Promise.allSettled(runs.map((_, i) => call(i)));
@@ -15,7 +15,17 @@ export class FanOutRun implements TrackerRun {
   readonly url?: string;
   readonly ref: RunRef;
 
-  constructor(readonly runs: readonly TrackerRun[]) {
+  /**
+   * What the caller should know but is no error, e.g. a resumed run that a tracker has no id for (the model was
+   * trained before that tracker was configured): it is logged to the others.
+   */
+  readonly notices: string[];
+
+  constructor(
+    readonly runs: readonly TrackerRun[],
+    notices: readonly string[] = [],
+  ) {
+    this.notices = [...notices];
     this.tracker = runs.map((r) => r.tracker).join('+');
     this.runId = runs.map((r) => r.runId).join('+');
     this.ref = Object.assign({}, ...runs.map((r) => r.ref)) as RunRef;
@@ -55,9 +65,16 @@ export class FanOutRun implements TrackerRun {
     return settleAll('logArtifact', this.runs, (i) => this.runs[i]!.logArtifact(localPath, artifactPath)).then(() => undefined);
   }
 
+  /** Each tracker's model in `models`; `modelId`/`uri` are the first tracker's that has a model id. */
   async logModel(localDir: string, options: Parameters<TrackerRun['logModel']>[1]): Promise<LoggedModelRef> {
     const refs = await settleAll('logModel', this.runs, (i) => this.runs[i]!.logModel(localDir, options));
-    return refs.find((r) => r.modelId) ?? refs[0] ?? {};
+    const models = Object.assign({}, ...refs.map((r) => r.models)) as LoggedModelRef['models'];
+    const first = refs.find((r) => r.modelId);
+    return { ...(first?.modelId ? { modelId: first.modelId } : {}), ...(first?.uri ? { uri: first.uri } : {}), models };
+  }
+
+  logFigure(name: string, figure: Figure): Promise<void> {
+    return settleAll('logFigure', this.runs, (i) => this.runs[i]!.logFigure(name, figure)).then(() => undefined);
   }
 
   /** Each tracker's end report, in the order of the trackers (after `end`). */
@@ -70,7 +87,13 @@ export class FanOutRun implements TrackerRun {
   async end(status?: RunStatus): Promise<RunEndReport> {
     this.reports = await settleAll('end', this.runs, (i) => this.runs[i]!.end(status));
     const pending = this.reports.flatMap((r) => (r.pending ? [r.pending] : []));
-    return { tracker: this.tracker, delivered: this.reports.every((r) => r.delivered), ...(pending.length > 0 ? { pending: pending.join('; ') } : {}) };
+    const offline = this.reports.flatMap((r) => r.offline ?? []);
+    return {
+      tracker: this.tracker,
+      delivered: this.reports.every((r) => r.delivered),
+      ...(pending.length > 0 ? { pending: pending.join('; ') } : {}),
+      ...(offline.length > 0 ? { offline } : {}),
+    };
   }
 }
 
@@ -83,7 +106,12 @@ export interface FanOutTracker extends Tracker {
   resumeRun(ref: RunRef): Promise<FanOutRun>;
 }
 
-export function fanOut(trackers: readonly Tracker[]): FanOutTracker {
+export interface FanOutOptions {
+  /** Notices (not errors): e.g. a resumed run that one tracker has no id for. */
+  log?: (line: string) => void;
+}
+
+export function fanOut(trackers: readonly Tracker[], opts: FanOutOptions = {}): FanOutTracker {
   if (trackers.length === 0) throw new TypeError('fanOut needs at least one tracker');
   return {
     name: trackers.map((t) => t.name).join('+'),
@@ -97,10 +125,19 @@ export function fanOut(trackers: readonly Tracker[]): FanOutTracker {
       }
       return new FanOutRun(runs);
     },
+    /**
+     * Resumes the run in every tracker the ref has an id for. A tracker without one (the run was started before it
+     * was configured) is left out with a notice, not an error; with no tracker left, it is an error naming them.
+     */
     async resumeRun(ref: RunRef): Promise<FanOutRun> {
+      const present = trackers.filter((t) => ref[t.name]);
       const missing = trackers.filter((t) => !ref[t.name]).map((t) => t.name);
-      if (missing.length > 0) throw new TrackingError('resumeRun', missing.map((tracker) => ({ tracker, error: new Error('no run id recorded for this tracker') })));
-      return new FanOutRun(await settleAll('resumeRun', trackers.map((t) => ({ tracker: t.name })), (i) => trackers[i]!.resumeRun(ref)));
+      if (present.length === 0) throw new TrackingError('resumeRun', missing.map((tracker) => ({ tracker, error: new Error('no run id recorded for this tracker') })));
+      const notices = missing.map(
+        (t) => `${t}: no run id recorded for this run (${Object.entries(ref).map(([k, v]) => `${k} ${v}`).join(', ')}; it was started before ${t} was configured): logging to ${present.map((p) => p.name).join(', ')} only`,
+      );
+      for (const n of notices) opts.log?.(n);
+      return new FanOutRun(await settleAll('resumeRun', present.map((t) => ({ tracker: t.name })), (i) => present[i]!.resumeRun(ref)), notices);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { StartRunOptionsSchema } from './port.js';
-import type { ModelSignature, DatasetInput, LoggedModelRef, MetricPoint, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
+import { FigureNameSchema, FigureSchema, StartRunOptionsSchema } from './port.js';
+import type { ParsedFigure, ModelSignature, DatasetInput, LoggedModelRef, MetricPoint, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
 
 /** Everything one run received, as plain data. */
 export interface RecordedRun {
@@ -11,7 +11,9 @@ export interface RecordedRun {
   tags: Record<string, string>;
   inputs: DatasetInput[];
   artifacts: { localPath: string; artifactPath?: string }[];
-  models: { localDir: string; name: string; signature?: ModelSignature }[];
+  models: { localDir: string; name: string; signature?: ModelSignature; metrics?: Record<string, number>; labels?: string[] }[];
+  /** Figures by name (a second figure of the same name replaces the first, as in the trackers). */
+  figures: Record<string, ParsedFigure>;
   status?: RunStatus;
 }
 
@@ -37,6 +39,7 @@ export class MemoryTracker implements Tracker {
       inputs: [],
       artifacts: [],
       models: [],
+      figures: {},
     };
     this.runs.push(record);
     return this.handle(record);
@@ -72,8 +75,18 @@ export class MemoryTracker implements Tracker {
         record.artifacts.push(artifactPath === undefined ? { localPath } : { localPath, artifactPath });
       },
       async logModel(localDir, options): Promise<LoggedModelRef> {
-        record.models.push({ localDir, name: options.name, ...(options.signature ? { signature: options.signature } : {}) });
-        return { modelId: `${record.runId}/${options.name}` };
+        record.models.push({
+          localDir,
+          name: options.name,
+          ...(options.signature ? { signature: options.signature } : {}),
+          ...(options.metrics ? { metrics: { ...options.metrics } } : {}),
+          ...(options.labels ? { labels: [...options.labels] } : {}),
+        });
+        const modelId = `${record.runId}/${options.name}`;
+        return { modelId, models: { [tracker]: { modelId } } };
+      },
+      async logFigure(name, figure) {
+        record.figures[FigureNameSchema.parse(name)] = FigureSchema.parse(figure);
       },
       async end(status = 'FINISHED') {
         record.status = status;

@@ -9,7 +9,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { z } from 'zod';
 import type { RecordedRun } from './memory.js';
 import type { MlflowTracker } from './mlflow.js';
-import { RunStatusSchema, StartRunOptionsSchema } from './port.js';
+import { FigureSchema, RunStatusSchema, StartRunOptionsSchema } from './port.js';
 
 const BRAND = Symbol.for('@mlops-ts/tracking/RecordedRunError');
 
@@ -57,8 +57,12 @@ export const RecordedRunSchema = z.object({
       localDir: z.string(),
       name: z.string(),
       signature: z.object({ inputs: z.array(ColumnSchema).min(1), outputs: z.array(ColumnSchema).min(1) }).optional(),
+      metrics: z.record(z.string(), z.number()).optional(),
+      labels: z.array(z.string()).optional(),
     }),
   ),
+  /** Absent in records written before figures existed. */
+  figures: z.record(z.string(), FigureSchema).default({}),
   status: RunStatusSchema.optional(),
 }) satisfies z.ZodType<RecordedRun>;
 
@@ -140,7 +144,10 @@ export async function importRecordedRun(opts: {
     for (const input of recorded.inputs) await run.logInput(input);
     for (const m of recorded.metrics) run.logMetric(m);
     for (const a of artifacts) await run.logArtifact(a.localPath, a.artifactPath);
-    for (const m of models) await run.logModel(m.localDir, { name: m.name, ...(m.signature ? { signature: m.signature } : {}) });
+    for (const m of models) {
+      await run.logModel(m.localDir, { name: m.name, ...(m.signature ? { signature: m.signature } : {}), ...(m.metrics ? { metrics: m.metrics } : {}), ...(m.labels ? { labels: m.labels } : {}) });
+    }
+    for (const [name, figure] of Object.entries(recorded.figures)) await run.logFigure(name, figure);
   } catch (e) {
     await run.end('FAILED').catch(() => undefined);
     throw e;

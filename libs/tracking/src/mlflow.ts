@@ -1,5 +1,6 @@
-import { stat } from 'node:fs/promises';
-import { isAbsolute, relative } from 'node:path';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative } from 'node:path';
 import {
   BufferedLogger,
   isServerGone,
@@ -13,8 +14,9 @@ import {
   type Run,
   type SourceType,
 } from '@mlops-ts/mlflow-client';
-import type { DatasetInput, LoggedModelRef, LogModelOptions, MetricPoint, RunEndReport, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
-import { StartRunOptionsSchema } from './port.js';
+import type { DatasetInput, Figure, LoggedModelRef, LogModelOptions, MetricPoint, RunEndReport, RunRef, RunStatus, StartRunOptions, Tracker, TrackerRun } from './port.js';
+import { FigureNameSchema, FigureSchema, StartRunOptionsSchema } from './port.js';
+import { plotlyFigure, plotlyHtml } from './plotly.js';
 import { PipelineTags } from './compare.js';
 
 /** Options of `logModel`: the port's; the signature may use any MLflow column type. */
@@ -158,7 +160,11 @@ class MlflowRun implements TrackerRun {
     return this.orSpill('params', () => this.client.logParams(this.runId, params), () => this.logger.logParams(params));
   }
 
+  /** Keys this handle logged (model metrics of the same name are not logged again: they would join the run's history). */
+  private readonly metricKeys = new Set<string>();
+
   logMetric(point: MetricPoint): void {
+    this.metricKeys.add(point.key);
     this.logger.logMetric(point.key, point.value, point.step, point.timestamp ?? Date.now());
   }
 
@@ -203,7 +209,7 @@ class MlflowRun implements TrackerRun {
    * gone, a copy of the folder waits in the spill folder and the ref has no model id (replay creates the model).
    */
   async logModel(localDir: string, options: MlflowLogModelOptions): Promise<LoggedModelRef> {
-    let ref: LoggedModelRef = {};
+    let ref: LoggedModelRef = { models: { [MLFLOW]: {} } };
     await this.orSpill(
       `model ${localDir}`,
       async () => {
@@ -216,7 +222,13 @@ class MlflowRun implements TrackerRun {
           ...(options.params ? { params: options.params } : {}),
           ...(options.signature ? { signature: options.signature } : {}),
         });
-        ref = { modelId: model.info.model_id, ...(model.info.artifact_uri ? { uri: model.info.artifact_uri } : {}) };
+        const id = model.info.model_id;
+        const uri = model.info.artifact_uri;
+        // The model's own metrics, linked to it (MLflow 3 shows them on the logged model's page). A model metric is
+        // a run metric with a model id: one the run already logged would add a point to its history, so it is left out.
+        const metrics = Object.entries(options.metrics ?? {}).filter(([k, v]) => Number.isFinite(v) && !this.metricKeys.has(k));
+        if (metrics.length > 0) await this.client.logBatch(this.runId, { metrics: metrics.map(([key, value]) => ({ key, value, step: 0, modelId: id })) });
+        ref = { modelId: id, ...(uri ? { uri } : {}), models: { [MLFLOW]: { modelId: id, ...(uri ? { uri } : {}) } } };
       },
       () =>
         this.spill.addModel(localDir, {
@@ -228,6 +240,23 @@ class MlflowRun implements TrackerRun {
         }),
     );
     return ref;
+  }
+
+  /**
+   * `figures/<name>.html`: the Plotly figure as a page (what `mlflow.log_figure(fig, "x.html")` writes; MLflow's
+   * artifact view shows it inline), and `figures/<name>.figure.json`: the tracker-neutral figure, to read back.
+   */
+  async logFigure(name: string, figure: Figure): Promise<void> {
+    const n = FigureNameSchema.parse(name);
+    const f = FigureSchema.parse(figure);
+    const dir = await mkdtemp(join(tmpdir(), 'mlflow-figure-'));
+    try {
+      await writeFile(join(dir, `${n}.html`), plotlyHtml(plotlyFigure(f), f.title ?? n));
+      await writeFile(join(dir, `${n}.figure.json`), JSON.stringify(f, null, 2) + '\n');
+      await this.orSpill(`figure ${n}`, () => this.client.logArtifacts(this.runId, dir, 'figures').then(() => undefined), () => this.spill.addArtifact(dir, 'figures'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
-import { fanOut, flattenParams, MemoryTracker, TrackingError } from './index.js';
-import type { Tracker, TrackerRun } from './index.js';
+import { clearmlScalarOf, fanOut, flattenParams, MemoryTracker, metricDisagreements, metricKeyOf, modelIdsOf, plotlyFigure, plotlyHtml, TrackingError } from './index.js';
+import type { Figure, Tracker, TrackerRun } from './index.js';
 import type * as Errors from './errors.js';
 
 describe('flattenParams', () => {
@@ -90,7 +90,60 @@ describe('fanOut', () => {
     await again.end();
     expect(a.runs).toHaveLength(1);
     expect(b.runs[0]?.metrics.map((m) => m.key)).toEqual(['test_accuracy']);
-    await expect(tracker.resumeRun({ a: ref['a']! })).rejects.toThrow(/resumeRun failed in b \(no run id recorded/);
+  });
+
+  test('resuming a run one tracker has no id for logs to the others, with a notice (not an error)', async () => {
+    const a = new MemoryTracker('mlflow');
+    const b = new MemoryTracker('clearml');
+    const lines: string[] = [];
+    const first = await a.startRun({ experiment: 'e', runName: 'trained before clearml' });
+    await first.end();
+    const tracker = fanOut([a, b], { log: (l) => lines.push(l) });
+    const again = await tracker.resumeRun({ mlflow: first.runId });
+    expect(again.notices).toEqual([expect.stringMatching(/^clearml: no run id recorded .*logging to mlflow only$/)]);
+    expect(lines).toEqual(again.notices);
+    expect(again.ref).toEqual({ mlflow: first.runId });
+    again.logMetric({ key: 'test_f1', value: 0.5, step: 0 });
+    await again.end();
+    expect(a.runs[0]?.metrics.map((m) => m.key)).toEqual(['test_f1']);
+    expect(b.runs).toEqual([]);
+    await expect(tracker.resumeRun({ other: 'x' })).rejects.toThrow(/resumeRun failed in mlflow \(no run id recorded.*; clearml \(no run id recorded/);
+  });
+
+  test('logModel returns each tracker\'s model; figures are validated and recorded', async () => {
+    const a = new MemoryTracker('mlflow');
+    const b = new MemoryTracker('clearml');
+    const run = await fanOut([a, b]).startRun({ experiment: 'e', runName: 'r' });
+    const ref = await run.logModel('/tmp/m', { name: 'model', metrics: { best_epoch: 3 }, labels: ['on_time', 'delayed'] });
+    expect(modelIdsOf(ref)).toEqual({ mlflow: `${a.runs[0]!.runId}/model`, clearml: `${b.runs[0]!.runId}/model` });
+    expect(ref.modelId).toBe(`${a.runs[0]!.runId}/model`);
+    expect(b.runs[0]?.models[0]).toMatchObject({ metrics: { best_epoch: 3 }, labels: ['on_time', 'delayed'] });
+    const curves: Figure = { kind: 'learning_curves', series: [{ metric: 'loss', variant: 'train', x: [1, 2], y: [0.7, 0.5] }] };
+    await run.logFigure('learning_curves', curves);
+    expect(b.runs[0]?.figures['learning_curves']).toEqual({ ...curves, xLabel: 'epoch' });
+    await expect(run.logFigure('cm', { kind: 'confusion_matrix', labels: ['a', 'b'], counts: [[1, 2]] })).rejects.toThrow(/counts must be 2×2/);
+    await expect(run.logFigure('bad name', curves)).rejects.toThrow(/figure name/);
+    await run.end();
+  });
+});
+
+describe('plotlyFigure', () => {
+  test('renders each figure kind as Plotly traces', () => {
+    const lc = plotlyFigure({ kind: 'learning_curves', series: [{ metric: 'loss', variant: 'train', x: [1, 2], y: [0.7, 0.5] }, { metric: 'loss', variant: 'valid', x: [1, 2], y: [0.8, 0.6] }] });
+    expect(lc.data.map((d) => d['name'])).toEqual(['loss/train', 'loss/valid']);
+    const roc = plotlyFigure({ kind: 'roc', curves: [{ label: 'delayed', fpr: [0, 0.5, 1], tpr: [0, 0.8, 1], auc: 0.65 }] });
+    expect(roc.data[0]).toMatchObject({ name: 'delayed (AUC 0.6500)', x: [0, 0.5, 1], y: [0, 0.8, 1] });
+    const cm = plotlyFigure({ kind: 'confusion_matrix', labels: ['a', 'b'], counts: [[5, 1], [2, 7]] });
+    expect(cm.data[0]).toMatchObject({ type: 'heatmap', x: ['a', 'b'], y: ['b', 'a'], z: [[2, 7], [5, 1]] });
+    const bar = plotlyFigure({ kind: 'bar', series: [{ name: 'n', x: ['a', 'b'], y: [1, 2] }] });
+    expect(bar.data[0]?.['type']).toBe('bar');
+    expect(() => plotlyFigure({ kind: 'line', series: [{ name: 'n', x: [1], y: [1, 2] }] })).toThrow(/differ in length/);
+  });
+  test('the HTML page loads plotly.js and cannot be broken out of by a title or a label', () => {
+    const html = plotlyHtml(plotlyFigure({ kind: 'bar', series: [{ name: '</script><b>', x: ['a'], y: [1] }] }), '<t>');
+    expect(html).toContain('<script src="https://cdn.plot.ly/');
+    expect(html).not.toContain('</script><b>');
+    expect(html).toContain('<title>&#60;t&#62;</title>');
   });
 
   test('end reports not delivered when one tracker could not deliver, with its pending line', async () => {
@@ -122,5 +175,22 @@ describe('fanOut', () => {
 
   test('start options are validated', async () => {
     await expect(new MemoryTracker().startRun({ experiment: '', runName: 'r' })).rejects.toThrow(/experiment/);
+  });
+});
+
+describe('metricDisagreements / clearmlScalarOf', () => {
+  test('a missing metric or one off by more than float32 rounding is a disagreement; float32 rounding is not', () => {
+    const file = { test_roc_auc: 0.7123456789, test_f1: 0.5, test_accuracy: 0.8 };
+    const held = { test_roc_auc: Math.fround(0.7123456789), test_f1: 0.51 };
+    expect(metricDisagreements('m', 'clearml', file, held)).toEqual([
+      { model: 'm', tracker: 'clearml', metric: 'test_f1', file: 0.5, tracker_value: 0.51 },
+      { model: 'm', tracker: 'clearml', metric: 'test_accuracy', file: 0.8, tracker_value: null },
+    ]);
+  });
+  test('metric keys map to ClearML metric/variant and back', () => {
+    for (const [key, metric, variant] of [['train_loss', 'loss', 'train'], ['valid_accuracy', 'accuracy', 'valid'], ['test_roc_auc', 'roc_auc', 'test'], ['baseline_test_f1', 'f1', 'baseline_test'], ['best_epoch', 'best_epoch', 'best_epoch']] as const) {
+      expect(clearmlScalarOf(key)).toEqual({ metric, variant });
+      expect(metricKeyOf(metric, variant)).toBe(key);
+    }
   });
 });
