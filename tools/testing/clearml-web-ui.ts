@@ -116,6 +116,7 @@ interface PlotlyTrace {
   x?: unknown[];
   z?: unknown[];
 }
+type ScrollNode = DomNode & { scrollTop: number; clientHeight: number; scrollHeight: number };
 type PlotlyDiv = DomNode & { data?: PlotlyTrace[]; layout?: { title?: { text?: string } | string } };
 
 /** Every chart on the page: its title and the series plotly drew. Scrolls the last chart into view so lazy ones render. */
@@ -225,12 +226,25 @@ export async function checkClearmlWebUi(opts: ClearmlWebUiCheckOptions): Promise
       await dismissDialogs();
       await page.locator('sm-common-search button[data-id="searchIcon"]').click();
       await page.locator('sm-common-search input').fill(opts.project);
+      // Wait for the search to filter the cards: a click on a card of the list it is about to replace is lost
+      // (the search also rewrites the URL, which cancels the navigation).
+      const names = page.locator('sm-project-card .project-name');
+      const filtered = await pollUntil(
+        async () => (await names.allInnerTexts()).map((n) => n.trim()),
+        (n) => n.length > 0 && n.every((x) => x.includes(opts.project)),
+        timeout,
+      );
+      if (!filtered.includes(opts.project)) await fail(`no project card named "${opts.project}" (cards: ${filtered.slice(0, 5).join(', ') || 'none'})`);
       const card = page.locator('sm-project-card').filter({
         has: page.locator('.project-name', { hasText: new RegExp(`^\\s*${escapeRegExp(opts.project)}\\s*$`) }),
       });
-      await card.first().waitFor().catch(() => fail(`no project card named "${opts.project}"`));
-      await card.first().click();
-      await page.waitForURL(/\/projects\/[0-9a-f]{32}(\/|$|\?)/).catch(() => fail('the project card did not open the project'));
+      const opened = /\/projects\/[0-9a-f]{32}(\/|$|\?)/;
+      for (let attempt = 1; !opened.test(page.url()); attempt++) {
+        await card.first().click();
+        const ok = await page.waitForURL(opened, { timeout: Math.min(timeout, 10_000) }).then(() => true, () => false);
+        if (!ok && attempt >= 3) await fail(`clicking the card of "${opts.project}" did not open the project (3 tries)`);
+        if (!ok) log(`[clearml-web-ui] the project card click did not open it (try ${attempt}); clicking again`);
+      }
       projectId = /\/projects\/([0-9a-f]{32})/.exec(page.url())![1]!;
     }
     done('project');
@@ -296,20 +310,31 @@ export async function checkClearmlWebUi(opts: ClearmlWebUiCheckOptions): Promise
     for (const [i, section] of sections.entries()) {
       await sectionLinks.nth(i).click();
       await page.waitForURL((u) => decodeURIComponent(u.pathname).endsWith(`/hyper-param/${section}`));
-      const read = () =>
-        page.evaluate(() =>
-          [
-            ...(globalThis as unknown as { document: DomNode }).document.querySelectorAll(
-              'sm-experiment-info-hyper-parameters-form-container tr',
-            ),
-          ].map((tr) => [
-            tr.querySelector('.name')?.textContent?.trim() ?? '',
-            tr.querySelector('.value-container')?.textContent?.trim() ?? '',
-          ]),
-        );
+      // The parameter table is virtual (only the visible rows exist): read it while scrolling it to the end.
+      const read = async () => {
+        const seen = new Map<string, string>();
+        for (let k = 0; k < 100; k++) {
+          const { rows, more } = await page.evaluate(() => {
+            const doc = (globalThis as unknown as { document: DomNode }).document;
+            const form = 'sm-experiment-info-hyper-parameters-form-container';
+            const rows = [...doc.querySelectorAll(`${form} tr`)].map((tr) => [
+              tr.querySelector('.name')?.textContent?.trim() ?? '',
+              tr.querySelector('.value-container')?.textContent?.trim() ?? '',
+            ]);
+            const scroller = doc.querySelector(`${form} .p-virtualscroller`) as ScrollNode | null;
+            const more = !!scroller && scroller.scrollTop + scroller.clientHeight < scroller.scrollHeight - 1;
+            if (scroller) scroller.scrollTop = more ? scroller.scrollTop + scroller.clientHeight : 0;
+            return { rows, more };
+          });
+          for (const [name, value] of rows) if (name) seen.set(name, value ?? '');
+          if (!more) break;
+          await sleep(150);
+        }
+        return [...seen.entries()];
+      };
       const wantNames = opts.expectHyperParams?.[section] ?? [];
       const pairs = await pollUntil(read, (p) => p.length > 0 && wantNames.every((n) => p.some(([k]) => k === n)), timeout);
-      hyperParams[section] = Object.fromEntries(pairs.filter(([k]) => k));
+      hyperParams[section] = Object.fromEntries(pairs);
       if (i === 0 || section in (opts.expectHyperParams ?? {})) await shot(`05-task-configuration-${section.replace(/[^\w.-]+/g, '_')}`);
     }
     const missing = Object.entries(opts.expectHyperParams ?? {}).flatMap(([section, names]) =>
