@@ -6,6 +6,7 @@ import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeF
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve } from 'node:path';
+import { clearmlSdkEnv } from '../../tools/testing/clearml-server.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const venvBin = join(root, '.venv/bin');
@@ -121,6 +122,13 @@ test('every library exports from its tarball exactly what its source exports', a
   }
 });
 
+/** The test server's settings for the ClearML client's example (the fixture fails the suite under CI=true when there is none). */
+function clearmlEnv(): Record<string, string> {
+  const server = inject('clearml');
+  if (!server.available) throw new Error(`@mlops-ts/clearml-client's README example needs a ClearML server: ${server.reason}`);
+  return clearmlSdkEnv(server, scratch);
+}
+
 test("every library's README example runs in the scratch project", async () => {
   for (const lib of libs) {
     const readme = await readFile(join(lib.dir, 'README.md'), 'utf8');
@@ -132,7 +140,8 @@ test("every library's README example runs in the scratch project", async () => {
       cwd: scratch,
       reject: false,
       timeout: 180_000,
-      env: { PATH: `${venvBin}:${process.env['PATH']}` },
+      // The ClearML client's example talks to a server: the suite's (tools/testing/clearml-server.ts), never ~/clearml.conf.
+      env: { PATH: `${venvBin}:${process.env['PATH']}`, ...(lib.name === '@mlops-ts/clearml-client' ? clearmlEnv() : {}) },
     });
     expect(run.exitCode, `${lib.name} README example failed:\n${run.stdout}\n${run.stderr}`).toBe(0);
   }

@@ -30,7 +30,7 @@ export function clearmlSinkClient(config: ClearmlConfig): ClearmlSinkClient & { 
     client,
     transport: client.transport,
     webHost: client.transport.config.webHost,
-    files: { upload: async (localPath, remoteKey) => (await client.files.upload(localPath, remoteKey)).url },
+    files: { upload: (localPath, remoteKey) => client.files.upload(localPath, remoteKey) },
     webUrl: (taskId, projectId) => client.webUrl({ taskId, projectId, tab: 'output/execution' }),
     close: () => client.close(),
   };

@@ -53,7 +53,7 @@ export interface LogLine {
   msg: string;
 }
 
-export interface PlotEvent {
+export interface ReportedPlot {
   metric: string;
   variant: string;
   iter: number | undefined;
@@ -259,7 +259,7 @@ export class QueriesApi {
   }
 
   /** The plots of a task (`events.get_task_plots`), figures parsed; the latest iteration of each metric/variant by default. */
-  async plots(taskId: string, opts: { iters?: number; metrics?: { metric: string; variants?: string[] }[] } = {}): Promise<PlotEvent[]> {
+  async plots(taskId: string, opts: { iters?: number; metrics?: { metric: string; variants?: string[] }[] } = {}): Promise<ReportedPlot[]> {
     const r = await this.transport.call(
       'events.get_task_plots',
       {
