@@ -2,6 +2,7 @@
 // come from the package's own `prepack`) and installed from its tarball into a scratch project outside the
 // workspace — the way another repository uses it — then the example in its README is run there.
 import { execa } from 'execa';
+import { inject } from 'vitest';
 import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -24,7 +24,7 @@ export interface OpenClearmlTrackingOptions {
 }
 
 /** The sink's client: cml-core's `ClearmlClient` (REST, fileserver uploads, web UI links) in the shape the sink and readers take. */
-export function clearmlSinkClient(config: ClearmlConfig): ClearmlSinkClient & { client: ClearmlClient; transport: ClearmlTransport; webHost: string; close(): Promise<void> } {
+export function clearmlSinkClient(config: ClearmlConfig): ClearmlSinkClient & { client: ClearmlClient; transport: ClearmlTransport; webHost: string; webUrl(taskId: string, projectId?: string): string; close(): Promise<void> } {
   const client = new ClearmlClient(config);
   return {
     client,

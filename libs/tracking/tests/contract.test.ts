@@ -5,7 +5,6 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { z } from 'zod';
 import { clearmlSinkClient, ClearmlTracker, MemoryTracker, MlflowTracker, type Figure, type Tracker } from '../src/index.js';
 import { EventsLogger, importOfflineSession, OfflineSession } from '@mlops-ts/clearml-client';
 import { requireClearml, uniqueProjectName } from '../../../tools/testing/clearml-server.js';
@@ -125,9 +124,6 @@ if (clearmlServer.available) {
       await rm(join(offlineDir, `${runId}.zip`));
       for (const zip of (await readdir(offlineDir)).filter((f) => f.endsWith('.zip') && !f.startsWith(runId))) {
         try {
-          // importOfflineSession (cml-events) edits the configuration of the task it continues, which the server
-          // allows only while the task runs: reopen the ended task first, as ClearmlTracker.resumeRun does online.
-          await client.transport.call('tasks.started', { task: first.taskId, force: true }, z.unknown());
           await importOfflineSession(join(offlineDir, zip), { client, previousTaskId: first.taskId });
         } finally {
           await rm(join(offlineDir, zip));
