@@ -15,3 +15,4 @@ export * from './api/artifacts.js';
 export * from './query/summaries.js';
 export * from './query/compare.js';
 export * from './query/queries.js';
+export * from './pipeline/index.js';
