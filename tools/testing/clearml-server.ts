@@ -215,15 +215,19 @@ function alive(pid: number): boolean {
  * vitest globalSetup: resolves the server, provides it as `inject('clearml')`, returns the teardown.
  * With no server it prints one loud line (and throws when CI=true).
  */
-export async function clearmlGlobalSetup(project: TestProject): Promise<() => Promise<void>> {
-  const resolved = await resolveClearmlServer();
+export async function clearmlGlobalSetup(
+  project: Pick<TestProject, 'provide'>,
+  opts: { env?: Env; warn?: (line: string) => void; log?: (line: string) => void } = {},
+): Promise<() => Promise<void>> {
+  const env = opts.env ?? process.env;
+  const resolved = await resolveClearmlServer({ env, ...(opts.log ? { log: opts.log } : {}) });
   const { info } = resolved;
   if (!info.available) {
     const line = `[clearml-server] !!! NO CLEARML SERVER: the ClearML tests are SKIPPED. ${info.reason.split('\n')[0]} — ${HOW_TO}`;
-    if (process.env['CI'] === 'true') {
+    if (env['CI'] === 'true') {
       throw new Error(`${line}\n(CI=true: failing instead of skipping)\n${info.reason}`);
     }
-    console.warn(line);
+    (opts.warn ?? ((l: string) => console.warn(l)))(line);
   }
   project.provide('clearml', info);
   return () => resolved.release();

@@ -7,7 +7,7 @@ import { ModelsApi } from './api/models.js';
 import { ProjectsApi } from './api/projects.js';
 import { QueuesApi } from './api/queues.js';
 import { TasksApi } from './api/tasks.js';
-import type { ClearmlConfig } from './config.js';
+import { clearmlConfigFromEnv, type ClearmlConfig, type ConfigFromEnvOptions } from './config.js';
 import { ClearmlFiles } from './files.js';
 import { QueriesApi } from './query/queries.js';
 import { ClearmlTransport, type TransportOptions } from './transport.js';
@@ -42,20 +42,38 @@ export class ClearmlClient {
     this.query = new QueriesApi(this.transport, this.projects);
   }
 
+  /**
+   * A client configured the SDK's way from the environment you pass (`process.env` in an app) and `clearml.conf`,
+   * or `undefined` when nothing is configured (see {@link clearmlConfigFromEnv}).
+   */
+  static fromEnv(env: Record<string, string | undefined>, opts: ClearmlClientOptions & ConfigFromEnvOptions = {}): ClearmlClient | undefined {
+    const { configFile, readFile, homeDir, ...clientOpts } = opts;
+    const config = clearmlConfigFromEnv(env, { ...(configFile ? { configFile } : {}), ...(readFile ? { readFile } : {}), ...(homeDir ? { homeDir } : {}) });
+    return config ? new ClearmlClient(config, clientOpts) : undefined;
+  }
+
   /** The API server URL. */
   get server(): string {
     return this.transport.server;
   }
 
   /**
-   * The web UI page of a task (`/projects/<project>/tasks/<task>`, optionally a tab such as `output/scalars`), of a
-   * model (`/projects/<project>/models/<model>`) or of a project's tasks. A task without a project uses `*`.
+   * The web UI page of a task: `webUrl(taskId, projectId?, tab?)` → `<web>/projects/<project>/tasks/<task>[/<tab>]`
+   * (`tab` e.g. `output/scalars`; a task without a project uses `*`). The object form also links a model
+   * (`{ modelId, projectId }` → `/projects/<project>/models/<model>`) or a project's tasks (`{ projectId }`).
    */
-  webUrl(target: { taskId: string; projectId?: string | undefined; tab?: string } | { modelId: string; projectId?: string | undefined } | { projectId: string }): string {
+  webUrl(taskId: string, projectId?: string, tab?: string): string;
+  webUrl(target: { taskId: string; projectId?: string | undefined; tab?: string } | { modelId: string; projectId?: string | undefined } | { projectId: string }): string;
+  webUrl(
+    target: string | { taskId: string; projectId?: string | undefined; tab?: string } | { modelId: string; projectId?: string | undefined } | { projectId: string },
+    projectId?: string,
+    tab?: string,
+  ): string {
+    const t = typeof target === 'string' ? { taskId: target, projectId, ...(tab ? { tab } : {}) } : target;
     const base = this.transport.config.webHost;
-    const project = target.projectId || '*';
-    if ('taskId' in target) return `${base}/projects/${project}/tasks/${target.taskId}${target.tab ? `/${target.tab.replace(/^\/+/, '')}` : ''}`;
-    if ('modelId' in target) return `${base}/projects/${project}/models/${target.modelId}`;
+    const project = t.projectId || '*';
+    if ('taskId' in t) return `${base}/projects/${project}/tasks/${t.taskId}${t.tab ? `/${t.tab.replace(/^\/+/, '')}` : ''}`;
+    if ('modelId' in t) return `${base}/projects/${project}/models/${t.modelId}`;
     return `${base}/projects/${project}/tasks`;
   }
 

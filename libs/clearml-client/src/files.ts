@@ -59,8 +59,13 @@ export class ClearmlFiles {
     return decodeURIComponent(url.slice(this.host.length + 1).split('?')[0]!);
   }
 
-  /** Upload a local file or bytes under `key` (e.g. `project/task.<id>/artifacts/name/file.json`). */
-  async upload(source: string | Uint8Array, key: string, opts: UploadOptions = {}): Promise<UploadResult> {
+  /** Upload a local file or bytes under `key` (e.g. `project/task.<id>/artifacts/name/file.json`); returns the download URL. */
+  async upload(source: string | Uint8Array, key: string, opts: UploadOptions = {}): Promise<string> {
+    return (await this.put(source, key, opts)).url;
+  }
+
+  /** {@link upload} that also returns the key, size, sha256 and content type of what was stored. */
+  async put(source: string | Uint8Array, key: string, opts: UploadOptions = {}): Promise<UploadResult> {
     const cleanKey = key.replace(/^\/+/, '');
     if (!cleanKey || cleanKey.split('/').some((s) => s === '..' || s === '')) {
       throw new ClearmlFilesError({ operation: 'upload', url: this.url(key), problem: `'${key}' is not a valid object key` });

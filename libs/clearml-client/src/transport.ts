@@ -53,6 +53,8 @@ export interface TransportEvents {
   onRetry?: (info: { endpoint: string; attempt: number; delayMs: number; reason: string }) => void;
   /** After each successful `auth.login` (for logs and tests). */
   onLogin?: (info: { expiresAt: number | undefined }) => void;
+  /** Before each request is sent (first attempt only): the endpoint, the API version in its path and the body (never credentials). */
+  onRequest?: (info: { endpoint: string; apiVersion: string | undefined; body: unknown }) => void;
 }
 
 export interface TransportOptions extends TransportEvents {
@@ -116,6 +118,15 @@ function jwtExpiry(token: string): number | undefined {
   }
 }
 
+/** `Retry-After` (seconds, or an HTTP date) in ms, or undefined. */
+export function parseRetryAfter(h: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(h) ? h[0] : h;
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
 export function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
   const pb = b.split('.').map(Number);
@@ -176,7 +187,11 @@ export class ClearmlTransport {
     this.retries = retryOptionsSchema.parse(this.config.retries ?? {});
     this.ownsDispatcher = !opts.dispatcher;
     this.dispatcher = opts.dispatcher ?? new Agent({ connections: 8, keepAliveTimeout: 10_000 });
-    this.events = { ...(opts.onRetry ? { onRetry: opts.onRetry } : {}), ...(opts.onLogin ? { onLogin: opts.onLogin } : {}) };
+    this.events = {
+      ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
+      ...(opts.onLogin ? { onLogin: opts.onLogin } : {}),
+      ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
+    };
     this.tokenExpirationSec = opts.tokenExpirationSec;
   }
 
@@ -299,12 +314,15 @@ export class ClearmlTransport {
       contentType = 'application/json';
     }
     // auth.login and server.info go unversioned, so an older server can still say which version it speaks.
-    const url = endpoint === 'auth.login' || endpoint === 'server.info' ? `${this.server}/${endpoint}` : `${this.server}/v${this.apiVersion ?? CLEARML_MIN_API_VERSION}/${endpoint}`;
+    const versioned = endpoint !== 'auth.login' && endpoint !== 'server.info';
+    const url = versioned ? `${this.server}/v${this.apiVersion ?? CLEARML_MIN_API_VERSION}/${endpoint}` : `${this.server}/${endpoint}`;
+    this.events.onRequest?.({ endpoint, apiVersion: versioned ? (this.apiVersion ?? CLEARML_MIN_API_VERSION) : undefined, body });
     const maxRetries = opts.maxRetries ?? this.retries.maxRetries;
     const timeout = opts.timeoutMs ?? this.config.timeoutMs ?? 60_000;
     let lastReason = '';
     for (let attempt = 0; ; attempt++) {
       let retryReason: string | undefined;
+      let retryAfterMs: number | undefined;
       let cause: unknown;
       try {
         const res = await request(url, {
@@ -319,6 +337,7 @@ export class ClearmlTransport {
         const text = await res.body.text();
         if (this.retries.statuses.includes(res.statusCode)) {
           retryReason = `HTTP ${res.statusCode}${text ? `: ${truncate(redact(text.replace(/\s+/g, ' ')), 120)}` : ''}`;
+          retryAfterMs = parseRetryAfter(res.headers['retry-after']);
         } else {
           return this.unwrap(endpoint, res.statusCode, text);
         }
@@ -333,7 +352,8 @@ export class ClearmlTransport {
         throw new ClearmlUnreachableError({ server: this.server, endpoint, attempts: attempt + 1, reason: lastReason }, cause);
       }
       const base = Math.min(this.retries.maxDelayMs, this.retries.initialDelayMs * 2 ** attempt);
-      const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
+      // a Retry-After from the server (429/503) is honoured, up to maxDelayMs
+      const delayMs = Math.max(Math.round(base / 2 + Math.random() * (base / 2)), Math.min(retryAfterMs ?? 0, this.retries.maxDelayMs));
       this.events.onRetry?.({ endpoint, attempt: attempt + 1, delayMs, reason: lastReason });
       await sleep(delayMs, opts.signal);
     }

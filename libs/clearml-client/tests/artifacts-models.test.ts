@@ -28,7 +28,8 @@ describe.skipIf(!hasServer)('files, artifacts and models against the real server
   test('fileserver: upload with the token, download bytes equal; no token → refused', async () => {
     const bytes = randomBytes(50_000);
     const key = `${project}/raw files/blob one.bin`;
-    const up = await client.files.upload(bytes, key);
+    const up = await client.files.put(bytes, key);
+    expect(await client.files.upload(bytes, `${key}.copy`)).toBe(`${up.url}.copy`);
     expect(up).toMatchObject({ key, size: 50_000, sha256: sha256(bytes), url: `${serverInfo().filesHost}/${project}/raw%20files/blob%20one.bin` });
     expect(client.files.keyOf(up.url)).toBe(key);
     expect(sha256(await client.files.download(up.url))).toBe(sha256(bytes));

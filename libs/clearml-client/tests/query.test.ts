@@ -80,6 +80,38 @@ describe.skipIf(!hasServer)('queries, comparison and ranking against the real se
     ids.forEach((id, i) => expect(many['loss']!['train']![id]!.y).toEqual(runs[i]!.losses.map(f32)));
   });
 
+  test('console log, plots and single values read back', async () => {
+    const id = ids[0]!;
+    const figure = { data: [{ x: [0, 0.5, 1], y: [0, 0.8, 1], type: 'scatter' }], layout: { title: 'ROC' } };
+    await client.transport.call(
+      'events.add_batch',
+      [
+        { task: id, type: 'log', level: 'info', msg: 'line one\nline two', worker: 'tests', timestamp: 1_700_000_000_000 },
+        { task: id, type: 'log', level: 'warning', msg: 'careful', worker: 'tests', timestamp: 1_700_000_000_500 },
+        { task: id, type: 'log', level: 'info', msg: 'same millisecond', worker: 'tests', timestamp: 1_700_000_000_500 },
+        { task: id, type: 'log', level: 'info', msg: 'last', worker: 'tests', timestamp: 1_700_000_000_900 },
+        { task: id, type: 'plot', metric: 'roc', variant: 'test', iter: 0, plot_str: JSON.stringify(figure), timestamp: Date.now() },
+        { task: id, type: 'training_stats_scalar', metric: 'Summary', variant: 'f1', iter: -2147483648, value: 0.75, timestamp: Date.now() },
+      ],
+      z.object({ added: z.number() }).loose(),
+      { jsonLines: true },
+    );
+    let lines = await client.query.log(id);
+    for (let i = 0; i < 20 && lines.length < 4; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      lines = await client.query.log(id);
+    }
+    expect(lines.map((l) => l.msg).slice(0, 1)).toEqual(['line one\nline two']);
+    expect(lines.slice(1, 3).map((l) => l.msg).sort()).toEqual(['careful', 'same millisecond']);
+    expect(lines.map((l) => l.msg)[3]).toBe('last');
+    expect(lines.find((l) => l.msg === 'careful')?.level).toBe('warning');
+    expect(await client.query.log(id, { batchSize: 1 })).toEqual(lines); // paged in batches of one
+    const plots = await client.query.plots(id);
+    expect(plots).toEqual([expect.objectContaining({ metric: 'roc', variant: 'test', iter: 0, figure })]);
+    const single = await client.query.singleValues([id]);
+    expect(single[id]!['Summary/f1']).toBeCloseTo(0.75, 5);
+  });
+
   test('compare: differing parameters, shared ones, metric summaries per task', async () => {
     const cmp = await client.query.compare([...ids, noMetrics]);
     expect(cmp.tasks.map((t) => t.name)).toEqual([...runs.map((r) => r.name), 'no metrics yet']);
@@ -114,9 +146,17 @@ describe.skipIf(!hasServer)('queries, comparison and ranking against the real se
     await client.models.publish(a.id);
     const all = await client.query.modelsOfProject({ name: project });
     expect(all.map((m) => m.id).sort()).toEqual([a.id, b.id].sort());
+    expect(all.map((m) => m.project_name)).toEqual([project, project]);
     expect((await client.query.modelsOfProject({ name: project }, { ready: true })).map((m) => m.id)).toEqual([a.id]);
     expect((await client.query.modelsOfProject({ name: project }, { tags: ['champion'] })).map((m) => m.id)).toEqual([a.id]);
     expect((await client.query.modelsOfProject({ name: project }, { name: 'model beta' })).map((m) => m.id)).toEqual([b.id]);
+    // a task's output model shows in its summary (get_all_ex joins the model into {id, name}); the server takes
+    // models only on a task that is not finished yet
+    const refused = await client.models.createForTask(ids[0]!, { name: 'model on a completed task' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ endpoint: 'tasks.add_or_update_model', resultSubcode: 110 });
+    const c = await client.models.createForTask(noMetrics, { name: 'model gamma' });
+    const [summary] = await client.query.tasksOfProject({ name: project }, { name: 'no metrics yet' });
+    expect(summary!.outputModels).toEqual([c.id]);
   });
 });
 

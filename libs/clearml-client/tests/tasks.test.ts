@@ -56,7 +56,12 @@ describe.skipIf(!hasServer)('tasks against the real server', () => {
       diff: 'diff --git a/x b/x\n+change\n',
       binary: 'node',
     });
-    expect(client.webUrl({ taskId: task.id, projectId: task.project })).toBe(`${testConfig().webHost}/projects/${task.project}/tasks/${task.id}`);
+    expect(client.webUrl(task.id, task.project)).toBe(`${testConfig().webHost}/projects/${task.project}/tasks/${task.id}`);
+    expect(client.webUrl(task.id, undefined, 'output/scalars')).toBe(`${testConfig().webHost}/projects/*/tasks/${task.id}/output/scalars`);
+    expect(client.webUrl({ modelId: 'm1', projectId: task.project })).toBe(`${testConfig().webHost}/projects/${task.project}/models/m1`);
+    // the web UI serves that page (its SPA answers every route; the API behind it knows the task)
+    const page = await fetch(client.webUrl(task.id, task.project));
+    expect(page.status).toBe(200);
   });
 
   test('a 2-character name is refused on the client; the server error is typed (400/800)', async () => {
@@ -91,6 +96,8 @@ describe.skipIf(!hasServer)('tasks against the real server', () => {
     await client.tasks.completed(task.id);
     let t = await client.tasks.get(task.id);
     expect(t).toMatchObject({ status: 'completed', comment: 'trained on 1000 rows', tags: ['best'] });
+    const [viaEx] = await client.tasks.getAllEx({ id: [task.id], only_fields: ['id', 'name', 'status', 'project.name'] });
+    expect(viaEx).toMatchObject({ id: task.id, name: 'lifecycle task', status: 'completed', project: task.project, project_name: project });
     await client.tasks.close(task.id, { force: true });
     t = await client.tasks.get(task.id);
     expect(t.status).toBe('closed');

@@ -1,8 +1,8 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { z } from 'zod';
-import { ClearmlApiError, ClearmlAuthError, ClearmlError, ClearmlTransport, ClearmlUnreachableError, ClearmlVersionError } from '../src/index.js';
+import { ClearmlApiError, ClearmlAuthError, ClearmlClient, ClearmlError, ClearmlTransport, deriveHosts, ClearmlUnreachableError, ClearmlVersionError } from '../src/index.js';
 import { hasServer, serverInfo, testConfig } from './helpers.js';
 
 describe.skipIf(!hasServer)('transport against the real server', () => {
@@ -22,6 +22,27 @@ describe.skipIf(!hasServer)('transport against the real server', () => {
     }
   });
 
+  test('ClearmlClient.fromEnv: a client from the CLEARML_* variables, undefined when none', async () => {
+    const s = serverInfo();
+    const none = ClearmlClient.fromEnv({ CLEARML_CONFIG_FILE: '/nonexistent/clearml.conf' });
+    expect(none).toBeUndefined();
+    const client = ClearmlClient.fromEnv({
+      CLEARML_API_HOST: s.apiHost,
+      CLEARML_API_ACCESS_KEY: s.accessKey,
+      CLEARML_API_SECRET_KEY: s.secretKey,
+      CLEARML_CONFIG_FILE: '/nonexistent/clearml.conf',
+    })!;
+    try {
+      expect(client.server).toBe(s.apiHost);
+      expect(client.files.host).toBe(deriveHosts(s.apiHost).filesHost);
+      const q = await client.queues.getOrCreate(`mlops-ts-test-fromenv-${Date.now().toString(36)}`);
+      expect((await client.queues.getOrCreate(q.name)).id).toBe(q.id);
+      await client.queues.delete(q.id);
+    } finally {
+      await client.close();
+    }
+  });
+
   test('refreshes the token before it expires (a 2 s token asked from auth.login)', async () => {
     let logins = 0;
     const t = new ClearmlTransport(testConfig(), { tokenExpirationSec: 2, onLogin: () => logins++ });
@@ -32,6 +53,24 @@ describe.skipIf(!hasServer)('transport against the real server', () => {
       await t.call('projects.get_all', { page: 0, page_size: 1, only_fields: ['id'] }, z.object({ projects: z.array(z.unknown()) }));
       expect(logins).toBe(2);
     } finally {
+      await t.close();
+    }
+  });
+
+  test('a token the server refuses as expired (401/30) is replaced once and the call goes through', async () => {
+    let logins = 0;
+    const t = new ClearmlTransport(testConfig(), { tokenExpirationSec: 1, onLogin: () => logins++ });
+    const realNow = Date.now();
+    try {
+      await t.call('projects.get_all', { page: 0, page_size: 1, only_fields: ['id'] }, z.object({ projects: z.array(z.unknown()) }));
+      await new Promise((r) => setTimeout(r, 1500));
+      // the client's clock says the token is still fresh, the server's says it expired
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(realNow);
+      await t.call('projects.get_all', { page: 0, page_size: 1, only_fields: ['id'] }, z.object({ projects: z.array(z.unknown()) }));
+      expect(logins).toBe(2);
+    } finally {
+      vi.useRealTimers();
       await t.close();
     }
   });
@@ -124,7 +163,7 @@ describe.skipIf(!hasServer)('transport through a faulty proxy in front of the re
         const body = Buffer.concat(chunks);
         if (req.url?.endsWith('/events.add_batch') && failuresLeft-- > 0) {
           seen.push({ url: req.url, type: req.headers['content-type'], body: body.toString(), status: 503 });
-          res.writeHead(503, { 'content-type': 'text/html' });
+          res.writeHead(503, { 'content-type': 'text/html', 'retry-after': '1' });
           res.end('<html>503 Service Temporarily Unavailable</html>');
           return;
         }
@@ -142,8 +181,12 @@ describe.skipIf(!hasServer)('transport through a faulty proxy in front of the re
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const port = (proxy.address() as AddressInfo).port;
     const retries: string[] = [];
+    const delays: number[] = [];
     const t = new ClearmlTransport(testConfig({ apiHost: `http://127.0.0.1:${port}`, retries: { maxRetries: 3, initialDelayMs: 5 } }), {
-      onRetry: (i) => retries.push(i.reason),
+      onRetry: (i) => {
+        retries.push(i.reason);
+        delays.push(i.delayMs);
+      },
     });
     try {
       const task = await t.call('tasks.create', { name: 'transport-jsonlines', type: 'training' }, z.object({ id: z.string() }));
@@ -151,6 +194,7 @@ describe.skipIf(!hasServer)('transport through a faulty proxy in front of the re
       const out = await t.call('events.add_batch', [ev(0), ev(1)], z.object({ added: z.number(), errors: z.number() }), { jsonLines: true });
       expect(out).toMatchObject({ added: 2, errors: 0 });
       expect(retries).toEqual([expect.stringMatching(/^HTTP 503/)]);
+      expect(delays).toEqual([1000]); // the proxy's Retry-After: 1 wins over the 5 ms backoff
       const batches = seen.filter((s) => s.url.endsWith('/events.add_batch'));
       expect(batches.map((b) => b.status)).toEqual([503, 200]);
       expect(batches[1]!.url).toBe(`/v${t.apiVersion}/events.add_batch`);

@@ -78,7 +78,7 @@ export class ArtifactsApi {
     const task = await this.tasks.get(taskId);
     const projectName = task.project ? (await this.projects.get(task.project)).name : 'artifacts';
     const key = `${projectName}/${task.name}.${task.id}/artifacts/${name}/${filename}`;
-    const up = await this.files.upload(data, key, { contentType });
+    const up = await this.files.put(data, key, { contentType });
     if (!preview && 'file' in source) preview = `${filename} - ${formatSize(up.size)}\n`;
     const artifact = {
       key: name,

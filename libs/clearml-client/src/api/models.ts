@@ -73,7 +73,7 @@ export class ModelsApi {
     if (input.comment !== undefined) body['comment'] = input.comment;
     if (input.parent) body['parent'] = input.parent;
     body['ready'] = input.ready ?? false; // the server's default is true (published)
-    if (input.metadata) body['metadata'] = Object.entries(input.metadata).map(([key, m]) => ({ key, value: m.value, type: m.type ?? 'str' }));
+    if (input.metadata) body['metadata'] = Object.fromEntries(Object.entries(input.metadata).map(([key, m]) => [key, { key, value: m.value, type: m.type ?? 'str' }]));
     const { id } = await this.transport.call('models.create', body, idResponse);
     return this.get(id);
   }
@@ -123,7 +123,7 @@ export class ModelsApi {
     } else {
       key = `${projectName}/models/${model.name}.${model.id}/${filename}`;
     }
-    const up = await this.files.upload(source, key);
+    const up = await this.files.put(source, key);
     await this.update(id, { uri: up.url });
     return up;
   }

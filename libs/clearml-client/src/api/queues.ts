@@ -39,7 +39,8 @@ export class QueuesApi {
     try {
       return await this.get(await this.create(name));
     } catch (e) {
-      if (e instanceof ClearmlApiError && e.httpStatus === 400 && /exist/i.test(e.serverMessage)) return this.require(name);
+      // 400/801: created meanwhile by someone else
+      if (e instanceof ClearmlApiError && e.resultSubcode === 801) return this.require(name);
       throw e;
     }
   }

@@ -84,7 +84,7 @@ export const artifactSchema = z
   .loose();
 export type Artifact = z.output<typeof artifactSchema>;
 
-export const taskModelItemSchema = z.object({ name: z.string(), model: z.string(), updated: str }).loose();
+export const taskModelItemSchema = z.object({ name: z.string(), model: ref, updated: str }).loose();
 
 export const lastMetricsEventSchema = z
   .object({
@@ -107,55 +107,54 @@ export type LastMetricsEvent = z.output<typeof lastMetricsEventSchema>;
 /** `last_metrics`: metric hash → variant hash → the last/min/max values (names inside each event). */
 export const lastMetricsSchema = z.record(z.string(), z.record(z.string(), lastMetricsEventSchema));
 
-export const taskSchema = z.preprocess(
-  joinNames,
-  z
-    .object({
-      id: z.string(),
-      name: z.string(),
-      type: z.string().nullish(),
-      status: z.string().nullish(),
-      project: ref,
-      /** Set when the server joined the project (`get_all_ex`). */
-      project_name: str,
-      parent: ref,
-      comment: str,
-      user: ref,
-      company: ref,
-      created: str,
-      started: str,
-      completed: str,
-      last_update: str,
-      last_change: str,
-      status_changed: str,
-      status_reason: str,
-      status_message: str,
-      published: str,
-      last_iteration: z.number().nullish(),
-      tags: strArray,
-      system_tags: strArray,
-      script: scriptSchema.nullish(),
-      execution: z
-        .object({
-          queue: str,
-          parameters: z.record(z.string(), z.unknown()).nullish(),
-          artifacts: z.array(artifactSchema).nullish(),
-          model_desc: z.record(z.string(), z.unknown()).nullish(),
-          framework: str,
-          docker_cmd: str,
-        })
-        .loose()
-        .nullish(),
-      output: z.object({ destination: str, model: str, result: str, error: str }).loose().nullish(),
-      models: z.object({ input: z.array(taskModelItemSchema).nullish(), output: z.array(taskModelItemSchema).nullish() }).loose().nullish(),
-      hyperparams: z.record(z.string(), z.record(z.string(), paramsItemSchema)).nullish(),
-      configuration: z.record(z.string(), configurationItemSchema).nullish(),
-      last_metrics: lastMetricsSchema.nullish(),
-      runtime: z.record(z.string(), z.unknown()).nullish(),
-      container: z.record(z.string(), z.unknown()).nullish(),
-    })
-    .loose(),
-);
+/** The object as the schema defines it (before the `*_ex` joins are folded in). */
+export const taskObjectSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    type: z.string().nullish(),
+    status: z.string().nullish(),
+    project: ref,
+    /** Set when the server joined the project (`get_all_ex`). */
+    project_name: str,
+    parent: ref,
+    comment: str,
+    user: ref,
+    company: ref,
+    created: str,
+    started: str,
+    completed: str,
+    last_update: str,
+    last_change: str,
+    status_changed: str,
+    status_reason: str,
+    status_message: str,
+    published: str,
+    last_iteration: z.number().nullish(),
+    tags: strArray,
+    system_tags: strArray,
+    script: scriptSchema.nullish(),
+    execution: z
+      .object({
+        queue: str,
+        parameters: z.record(z.string(), z.unknown()).nullish(),
+        artifacts: z.array(artifactSchema).nullish(),
+        model_desc: z.record(z.string(), z.unknown()).nullish(),
+        framework: str,
+        docker_cmd: str,
+      })
+      .loose()
+      .nullish(),
+    output: z.object({ destination: str, model: str, result: str, error: str }).loose().nullish(),
+    models: z.object({ input: z.array(taskModelItemSchema).nullish(), output: z.array(taskModelItemSchema).nullish() }).loose().nullish(),
+    hyperparams: z.record(z.string(), z.record(z.string(), paramsItemSchema)).nullish(),
+    configuration: z.record(z.string(), configurationItemSchema).nullish(),
+    last_metrics: lastMetricsSchema.nullish(),
+    runtime: z.record(z.string(), z.unknown()).nullish(),
+    container: z.record(z.string(), z.unknown()).nullish(),
+  })
+  .loose();
+export const taskSchema = z.preprocess(joinNames, taskObjectSchema);
 export type Task = z.output<typeof taskSchema>;
 
 export const projectSchema = z
@@ -174,33 +173,32 @@ export const projectSchema = z
   .loose();
 export type Project = z.output<typeof projectSchema>;
 
-export const modelSchema = z.preprocess(
-  joinNames,
-  z
-    .object({
-      id: z.string(),
-      name: z.string(),
-      project: ref,
-      project_name: str,
-      task: ref,
-      parent: ref,
-      user: ref,
-      comment: str,
-      created: str,
-      last_update: str,
-      tags: strArray,
-      system_tags: strArray,
-      framework: str,
-      design: z.record(z.string(), z.unknown()).nullish(),
-      labels: z.record(z.string(), z.number()).nullish(),
-      uri: str,
-      ready: z.boolean().nullish(),
-      last_iteration: z.number().nullish(),
-      last_metrics: lastMetricsSchema.nullish(),
-      metadata: z.record(z.string(), z.object({ key: str, type: str, value: str }).loose()).nullish(),
-    })
-    .loose(),
-);
+/** The object as the schema defines it (before the `*_ex` joins are folded in). */
+export const modelObjectSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    project: ref,
+    project_name: str,
+    task: ref,
+    parent: ref,
+    user: ref,
+    comment: str,
+    created: str,
+    last_update: str,
+    tags: strArray,
+    system_tags: strArray,
+    framework: str,
+    design: z.record(z.string(), z.unknown()).nullish(),
+    labels: z.record(z.string(), z.number()).nullish(),
+    uri: str,
+    ready: z.boolean().nullish(),
+    last_iteration: z.number().nullish(),
+    last_metrics: lastMetricsSchema.nullish(),
+    metadata: z.record(z.string(), z.object({ key: str, type: str, value: str }).loose()).nullish(),
+  })
+  .loose();
+export const modelSchema = z.preprocess(joinNames, modelObjectSchema);
 export type Model = z.output<typeof modelSchema>;
 
 export const queueSchema = z

@@ -184,10 +184,22 @@ export class TasksApi {
     if (ids.length === 0) return [];
     const r = await this.transport.call(
       'tasks.get_all',
-      { id: ids, ...(opts.onlyFields ? { only_fields: ['id', 'name', ...opts.onlyFields] } : {}), search_hidden: true },
+      { id: ids, ...(opts.onlyFields ? { only_fields: [...new Set(['id', 'name', ...opts.onlyFields])] } : {}), search_hidden: true },
       z.object({ tasks: z.array(taskSchema) }),
     );
     return r.tasks;
+  }
+
+  /**
+   * `tasks.get_all_ex` as the server takes it (filters, `only_fields`, `order_by`, `page`/`page_size`): the tasks,
+   * zod-checked. Remember that `name` is a regex there (`exactNameRegex(name)` for an exact match); for project
+   * queries with parameters and metrics flattened see `client.query.tasksOfProject`.
+   */
+  async getAllEx(query: Record<string, unknown>): Promise<Task[]> {
+    // id and name are always asked for (every Task has them)
+    const only = query['only_fields'];
+    const body = Array.isArray(only) ? { ...query, only_fields: [...new Set(['id', 'name', ...(only as string[])])] } : query;
+    return (await this.transport.call('tasks.get_all_ex', body, z.object({ tasks: z.array(taskSchema) }).loose())).tasks;
   }
 
   /** Edit fields of a task (`tasks.edit`); a task that is no longer `created` needs `force` (default true). */
@@ -392,7 +404,7 @@ export class TasksApi {
     return (await this.get(id)).execution?.artifacts ?? [];
   }
 
-  /** Attach a model to the task as an input or output model under `name`. */
+  /** Attach a model to the task as an input or output model under `name` (the server allows it while the task is `created` or `in_progress`: 400/110 after). */
   async addOrUpdateModel(id: string, model: { name: string; modelId: string; type: 'input' | 'output'; iteration?: number }): Promise<void> {
     await this.transport.call(
       'tasks.add_or_update_model',

@@ -46,6 +46,38 @@ export interface ScalarOptions {
   metrics?: { metric: string; variants?: string[] }[];
 }
 
+export interface LogLine {
+  timestamp: number | undefined;
+  level: string | undefined;
+  worker: string | undefined;
+  msg: string;
+}
+
+export interface PlotEvent {
+  metric: string;
+  variant: string;
+  iter: number | undefined;
+  timestamp: number | undefined;
+  /** The Plotly figure (`plot_str` parsed). */
+  figure: Record<string, unknown>;
+}
+
+const logResponse = z
+  .object({
+    events: z.array(z.object({ timestamp: z.number().nullish(), level: z.string().nullish(), worker: z.string().nullish(), msg: z.string().nullish() }).loose()),
+    total: z.number().nullish(),
+  })
+  .loose();
+const plotsResponse = z
+  .object({
+    plots: z.array(z.object({ metric: z.string(), variant: z.string(), iter: z.number().nullish(), timestamp: z.number().nullish(), plot_str: z.string() }).loose()),
+    scroll_id: z.string().nullish(),
+  })
+  .loose();
+const singleValuesResponse = z.object({
+  tasks: z.array(z.object({ task: z.string(), values: z.array(z.object({ metric: z.string(), variant: z.string(), value: z.number().nullable() }).loose()) }).loose()),
+});
+
 const seriesSchema = z.object({ name: z.string().nullish(), x: z.array(z.union([z.number(), z.string()])), y: z.array(z.number().nullable()) }).loose();
 const historySchema = z.record(z.string(), z.record(z.string(), seriesSchema));
 const multiHistorySchema = z.object({ metrics: z.record(z.string(), z.record(z.string(), z.record(z.string(), seriesSchema))) }).loose();
@@ -67,6 +99,28 @@ const TASK_FIELDS = [
   'hyperparams',
   'last_metrics',
   'models',
+];
+
+const MODEL_FIELDS = [
+  'id',
+  'name',
+  'project.name',
+  'task',
+  'parent',
+  'user',
+  'comment',
+  'created',
+  'last_update',
+  'tags',
+  'system_tags',
+  'framework',
+  'design',
+  'labels',
+  'uri',
+  'ready',
+  'last_iteration',
+  'last_metrics',
+  'metadata',
 ];
 
 function toSeries(s: z.output<typeof seriesSchema>): ScalarSeries {
@@ -173,6 +227,66 @@ export class QueriesApi {
     return out;
   }
 
+  /**
+   * The console log of a task, oldest first (`events.get_task_log` from the earliest, paged by timestamp as API 2.9+
+   * does). Pages overlap by one millisecond so lines sharing a timestamp across a page boundary are not lost; the
+   * overlap is removed.
+   */
+  async log(taskId: string, opts: { batchSize?: number; maxLines?: number } = {}): Promise<LogLine[]> {
+    const out: LogLine[] = [];
+    const batch = opts.batchSize ?? 500;
+    const max = opts.maxLines ?? 100_000;
+    let from: number | undefined;
+    let seenAtEdge = new Set<string>();
+    const keyOf = (l: LogLine) => `${l.timestamp}\u0000${l.level}\u0000${l.worker}\u0000${l.msg}`;
+    for (;;) {
+      const r = await this.transport.call(
+        'events.get_task_log',
+        { task: taskId, batch_size: batch, navigate_earlier: false, ...(from !== undefined ? { from_timestamp: from } : {}) },
+        logResponse,
+      );
+      const page = r.events.map((e) => ({ timestamp: e.timestamp ?? undefined, level: e.level ?? undefined, worker: e.worker ?? undefined, msg: e.msg ?? '' }));
+      const fresh = page.filter((l) => !seenAtEdge.has(keyOf(l)));
+      out.push(...fresh);
+      const last = page[page.length - 1]?.timestamp;
+      if (page.length < batch || last === undefined || out.length >= max || (typeof r.total === 'number' && out.length >= r.total)) break;
+      // next page from just before the last timestamp (inclusive of lines sharing it), unless that would repeat this page
+      const next = fresh.length > 0 ? last - 1 : last;
+      seenAtEdge = new Set(page.filter((l) => l.timestamp !== undefined && l.timestamp > next).map(keyOf));
+      from = next;
+    }
+    return out.slice(0, max);
+  }
+
+  /** The plots of a task (`events.get_task_plots`), figures parsed; the latest iteration of each metric/variant by default. */
+  async plots(taskId: string, opts: { iters?: number; metrics?: { metric: string; variants?: string[] }[] } = {}): Promise<PlotEvent[]> {
+    const r = await this.transport.call(
+      'events.get_task_plots',
+      {
+        task: taskId,
+        iters: opts.iters ?? 1,
+        ...(opts.metrics ? { metrics: opts.metrics.map((m) => ({ metric: m.metric, ...(m.variants ? { variants: m.variants } : {}) })) } : {}),
+      },
+      plotsResponse,
+    );
+    return r.plots.map((p) => {
+      let figure: Record<string, unknown>;
+      try {
+        figure = JSON.parse(p.plot_str) as Record<string, unknown>;
+      } catch {
+        figure = { unparsed: p.plot_str };
+      }
+      return { metric: p.metric, variant: p.variant, iter: p.iter ?? undefined, timestamp: p.timestamp ?? undefined, figure };
+    });
+  }
+
+  /** Single values (`Summary` table in the UI; the SDK's `report_single_value`) of tasks: task id → `metric/variant` → value. */
+  async singleValues(taskIds: readonly string[]): Promise<Record<string, Record<string, number | null>>> {
+    if (taskIds.length === 0) return {};
+    const r = await this.transport.call('events.get_task_single_value_metrics', { tasks: taskIds }, singleValuesResponse);
+    return Object.fromEntries(r.tasks.map((t) => [t.task, Object.fromEntries(t.values.map((v) => [`${v.metric}/${v.variant}`, v.value]))]));
+  }
+
   /** Models of a project (`models.get_all_ex`), newest first; archived ones left out unless asked. */
   async modelsOfProject(
     project: ProjectRef,
@@ -181,6 +295,7 @@ export class QueriesApi {
     const body: Record<string, unknown> = {
       project: [await this.projectId(project)],
       include_subprojects: q.includeSubprojects ?? false,
+      only_fields: MODEL_FIELDS,
       order_by: ['-created'],
       page: 0,
       page_size: Math.min(500, q.limit ?? 500),

@@ -84,6 +84,6 @@ export function summarizeTask(t: Task): TaskSummary {
     lastIteration: num(t.last_iteration),
     params,
     metrics,
-    outputModels: (t.models?.output ?? []).map((m) => m.model),
+    outputModels: (t.models?.output ?? []).map((m) => m.model).filter((m): m is string => m !== undefined),
   };
 }
