@@ -1,4 +1,8 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
 import { workspaceTestConfig } from '../../vitest.shared.js';
 
-export default defineConfig(workspaceTestConfig(import.meta.dirname));
+// The real ClearML server (tools/testing/clearml-server.ts): `inject('clearml')` in the tests.
+export default mergeConfig(
+  defineConfig(workspaceTestConfig(import.meta.dirname)),
+  defineConfig({ test: { globalSetup: ['../../tools/testing/clearml-server.ts'] } }),
+);

@@ -15,4 +15,10 @@ export * from './api/artifacts.js';
 export * from './query/summaries.js';
 export * from './query/compare.js';
 export * from './query/queries.js';
+export * from './events/index.js';
+export * from './offline/index.js';
 export * from './pipeline/index.js';
+// Merge of cml-core (query.plots → PlotEvent) and cml-events (events.PlotEvent): both export a `PlotEvent`; the name
+// stays the events one (what is sent); the read-back one is also `PlotReadEvent`. cml-core / cml-events: rename one.
+export type { PlotEvent } from './events/index.js';
+export type { PlotEvent as PlotReadEvent } from './query/queries.js';
