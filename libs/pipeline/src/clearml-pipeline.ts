@@ -231,8 +231,27 @@ export async function runClearmlDvcPipeline(opts: ClearmlDvcPipelineOptions): Pr
   const dvcBinAbs = isAbsolute(dvcBin) ? dvcBin : resolve(dvcDir, dvcBin);
   const dvcEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   const dvc = async (args: string[], o: { signal?: AbortSignal } = {}) => {
-    const r = await execa(dvcBin, args, { cwd: dvcDir, env: dvcEnv, all: true, reject: false, stdin: 'ignore', ...(o.signal ? { cancelSignal: o.signal } : {}) });
-    return { ok: r.exitCode === 0, output: String(r.all ?? ''), stdout: String(r.stdout ?? ''), exitCode: r.exitCode, aborted: r.isCanceled };
+    // its own process group, so that an abort stops dvc and the stage's command with it
+    const child = execa(dvcBin, args, { cwd: dvcDir, env: dvcEnv, all: true, reject: false, stdin: 'ignore', detached: true });
+    let aborted = false;
+    const onAbort = (): void => {
+      aborted = true;
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    };
+    if (o.signal?.aborted) onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const r = await child;
+      return { ok: r.exitCode === 0 && !aborted, output: String(r.all ?? ''), stdout: String(r.stdout ?? ''), exitCode: r.exitCode, aborted };
+    } finally {
+      o.signal?.removeEventListener('abort', onAbort);
+    }
   };
   const stages = dvcPipelineStages(dvcYaml);
   const byName = new Map(stages.map((s) => [s.stage, s]));
