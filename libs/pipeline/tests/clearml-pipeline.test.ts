@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import {
   ClearmlClient,
+  ClearmlPipelineAbortedError,
   ClearmlPipelinePickupTimeoutError,
   ClearmlPipelineQueueError,
   ClearmlPipelineStepError,
@@ -306,6 +307,46 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
         expect(await repo.dvcStatus()).toEqual({});
         expect(JSON.parse(await readFile(join(repo.dir, 'metrics.json'), 'utf8'))).toEqual({ lines: 8 });
         console.log(`[clearml-pipeline] queue run with 2 agents: ${ms} ms; workers ${[...workers].join(', ')}`);
+      } finally {
+        await repo.remove();
+      }
+    }, 300_000);
+
+    it('abort (Ctrl-C) while an agent runs a step: the step is stopped by its agent, the controller stopped, nothing queued', async () => {
+      const yaml = { stages: { slow: { cmd: 'sleep 120 && echo done > slow.txt', outs: ['slow.txt'] }, later: { cmd: 'cp slow.txt later.txt', deps: ['slow.txt'], outs: ['later.txt'] } } };
+      const repo = await makeRepo('clearml-queue-abort', yaml, {});
+      try {
+        const abort = new AbortController();
+        const seen: string[] = [];
+        const pending = runClearmlDvcPipeline({
+          client,
+          dvcYaml: join(repo.dir, 'dvc.yaml'),
+          project: uniqueProjectName('pipeline-queue-abort'),
+          queue,
+          pickupTimeoutMs: 120_000,
+          dvcBin: DVC,
+          env: process.env,
+          signal: abort.signal,
+          log: (l) => {
+            seen.push(l);
+            if (l.startsWith("step 'slow': running on")) setTimeout(() => abort.abort(), 2000);
+          },
+        }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        const err = await pending;
+        expect(err, String(err)).toBeInstanceOf(ClearmlPipelineAbortedError);
+        expect((err as ClearmlPipelineAbortedError).stopped).toEqual(['slow']);
+        const controllerId = (err as ClearmlPipelineAbortedError).controllerId!;
+        expect((await client.tasks.get(controllerId)).status).toBe('stopped');
+        const tasks = await stepTasks(controllerId);
+        expect(tasks.map((t) => [t.name, t.status])).toEqual([['slow', 'stopped']]);
+        const dag = await dagOf(controllerId);
+        expect([dag['slow']!.status, dag['later']!.status]).toEqual(['aborted', 'skipped']);
+        // the agent is free again: the queue is empty and no worker still runs the step
+        const workers = await client.transport.call('workers.get_all', {}, z.object({ workers: z.array(z.object({ id: z.string(), task: z.object({ id: z.string() }).loose().nullish() }).loose()) }).loose());
+        expect(workers.workers.filter((w) => w.task?.id === tasks[0]!.id)).toEqual([]);
       } finally {
         await repo.remove();
       }
