@@ -18,7 +18,7 @@ import {
   readTaskLog,
   type PipelineConfig,
 } from '@mlops-ts/clearml-client';
-import { resolveClearmlServer, repoRoot, uniqueProjectName, type ClearmlServerAvailable } from '../../../tools/testing/clearml-server.js';
+import { clearmlSdkEnv, resolveClearmlServer, repoRoot, sdkPython, uniqueProjectName, type ClearmlServerAvailable } from '../../../tools/testing/clearml-server.js';
 import { startClearmlAgents, type ClearmlAgents } from '../../../tools/testing/clearml-agent.js';
 import { dvcPipelineStages, runClearmlDvcPipeline } from '../src/clearml-pipeline.js';
 
@@ -166,6 +166,15 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
       const metricsArtifact = await client.artifacts.download(byName.get('report')!, 'metrics.json');
       expect(JSON.parse(metricsArtifact.toString('utf8'))).toEqual({ lines: 8 });
       expect((await client.artifacts.list(byName.get('shard@b')!)).map((a) => a.key)).toEqual(['shards_b.txt']);
+      // the official SDK reads the pipeline back (PipelineController.get rebuilds each node from the configuration)
+      const sdk = await execa(sdkPython, [join(import.meta.dirname, 'sdk-pipeline.py'), run.controllerId], { env: { ...process.env, ...clearmlSdkEnv(s, repo.dir) }, reject: false });
+      expect(sdk.exitCode, sdk.stderr).toBe(0);
+      const read = JSON.parse(sdk.stdout.trim().split('\n').pop()!) as { status: string; nodes: Record<string, { parents: string[]; status: string; executed: string; parameters: Record<string, string> }> };
+      expect(read.status).toBe('completed');
+      expect(Object.fromEntries(Object.entries(read.nodes).map(([k, n]) => [k, [n.parents, n.status, n.executed]]))).toEqual(
+        Object.fromEntries(['prepare', 'shard@a', 'shard@b', 'report'].map((k) => [k, [dag[k]!.parents, 'completed', byName.get(k)]])),
+      );
+      expect(read.nodes['shard@b']!.parameters).toEqual({ 'params/shard.scale': '2', 'params/shard.pause': '0' });
       // the DVC side is right
       expect(await repo.dvcStatus()).toEqual({});
       expect(await readFile(join(repo.dir, 'shards/b.txt'), 'utf8')).toBe('row 1\nrow 2\nrow 3\nshard b x2\n');
