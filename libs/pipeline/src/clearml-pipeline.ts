@@ -55,6 +55,8 @@ export interface DvcPipelineStage {
   params: Record<string, string | number | boolean | null>;
   /** Outs, metrics and plots, relative to the dvc.yaml folder. */
   artifacts: { path: string; kind: 'outs' | 'metrics' | 'plots' }[];
+  /** Deps tracked by a `.dvc` pointer (`data/raw.csv.dvc`), relative to the dvc.yaml folder: checked out before the stage in queue mode. */
+  trackedDeps: string[];
   /** Outs with `cache: false` (not in the DVC cache: queue mode carries them back through the step's console). */
   uncached: string[];
   /** The stage's command (as in dvc.yaml). */
@@ -123,6 +125,7 @@ export function dvcPipelineStages(dvcYamlPath: string): DvcPipelineStage[] {
       params,
       artifacts: s.outs.map((o) => ({ path: o.path, kind: o.kind })),
       uncached: s.outs.filter((o) => !o.cache).map((o) => o.path),
+      trackedDeps: s.deps.filter((d) => existsSync(join(dir, `${d}.dvc`))).map((d) => `${d}.dvc`),
       cmd: Array.isArray(s.cmd) ? s.cmd.join(' && ') : s.cmd,
       ...(s.desc ? { desc: s.desc } : {}),
     };
@@ -161,8 +164,9 @@ async function git(cwd: string, args: string[]): Promise<string> {
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The bash script an agent runs for one stage (see the top of this file). */
-export function dvcStepScript(opts: { stage: string; dvcDir: string; parents: string[]; lockText: string | undefined; localDvcBin: string; cacheDir: string; uncached?: string[] }): string {
+export function dvcStepScript(opts: { stage: string; dvcDir: string; parents: string[]; lockText: string | undefined; localDvcBin: string; cacheDir: string; uncached?: string[]; trackedDeps?: string[] }): string {
   const uncached = opts.uncached ?? [];
+  const inputs = [...opts.parents, ...(opts.trackedDeps ?? [])];
   const lock = opts.lockText !== undefined ? Buffer.from(opts.lockText).toString('base64') : undefined;
   return [
     '#!/usr/bin/env bash',
@@ -176,8 +180,8 @@ export function dvcStepScript(opts: { stage: string; dvcDir: string; parents: st
     'echo "dvc: $dvc ($("$dvc" --version))"',
     `shared=0; if [ -d ${shq(opts.cacheDir)} ]; then "$dvc" config --local cache.dir ${shq(opts.cacheDir)}; shared=1; echo "DVC cache: ${opts.cacheDir.replace(/["$`\\]/g, '')} (the controller's)"; fi`,
     ...(lock ? [`echo ${shq(lock)} | base64 -d > dvc.lock`] : []),
-    ...(opts.parents.length
-      ? [`if [ "$shared" = 1 ]; then "$dvc" checkout ${opts.parents.map(shq).join(' ')}; else "$dvc" pull ${opts.parents.map(shq).join(' ')}; fi`]
+    ...(inputs.length
+      ? [`if [ "$shared" = 1 ]; then "$dvc" checkout ${inputs.map(shq).join(' ')}; else "$dvc" pull ${inputs.map(shq).join(' ')}; fi`]
       : []),
     `"$dvc" repro --single-item ${shq(opts.stage)}`,
     `if [ "$shared" = 0 ] && "$dvc" remote default >/dev/null 2>&1; then "$dvc" push ${shq(opts.stage)}; fi`,
@@ -281,7 +285,7 @@ export async function runClearmlDvcPipeline(opts: ClearmlDvcPipelineOptions): Pr
         commit,
         workingDir: rel || '.',
         entryPoint: STEP_SCRIPT,
-        diff: dvcStepScript({ stage: s.name, dvcDir: rel, parents: s.parents, lockText, localDvcBin: dvcBinAbs, cacheDir, uncached: byName.get(s.name)!.uncached }),
+        diff: dvcStepScript({ stage: s.name, dvcDir: rel, parents: s.parents, lockText, localDvcBin: dvcBinAbs, cacheDir, uncached: byName.get(s.name)!.uncached, trackedDeps: byName.get(s.name)!.trackedDeps }),
       };
     };
     afterStep = async (s, ctx) => {

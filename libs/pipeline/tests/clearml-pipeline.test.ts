@@ -24,6 +24,7 @@ import { dvcPipelineStages, runClearmlDvcPipeline } from '../src/clearml-pipelin
 
 const DVC = join(repoRoot, '.venv', 'bin', 'dvc');
 const PARAMS = { prepare: { rows: 3 }, shard: { scale: 2, pause: 0 } };
+const SEED = { tracked: { 'seed.txt': 'seed 1\n' } };
 
 /** prepare → shard@a, shard@b (foreach) → report: shell commands writing small files. */
 function dvcYaml(): Record<string, unknown> {
@@ -31,6 +32,8 @@ function dvcYaml(): Record<string, unknown> {
     stages: {
       prepare: {
         cmd: 'mkdir -p data && for i in $(seq 1 ${prepare.rows}); do echo "row $i"; done > data/base.txt',
+        // seed.txt is tracked by a .dvc pointer: an agent's fresh checkout must check it out before the stage runs
+        deps: ['seed.txt'],
         params: ['prepare.rows'],
         outs: ['data/base.txt'],
       },
@@ -59,7 +62,7 @@ interface Repo {
   remove(): Promise<void>;
 }
 
-async function makeRepo(prefix: string, yaml: Record<string, unknown>, params: Record<string, unknown>): Promise<Repo> {
+async function makeRepo(prefix: string, yaml: Record<string, unknown>, params: Record<string, unknown>, opts: { tracked?: Record<string, string> } = {}): Promise<Repo> {
   const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
   const files: Record<string, string> = { 'dvc.yaml': stringify(yaml), 'params.yaml': stringify(params), '.gitignore': '' };
   for (const [f, c] of Object.entries(files)) {
@@ -76,6 +79,10 @@ async function makeRepo(prefix: string, yaml: Record<string, unknown>, params: R
   await run('git', ['config', 'user.name', 'test']);
   await run(DVC, ['init', '-q']);
   await run(DVC, ['config', 'core.analytics', 'false']);
+  for (const [f, c] of Object.entries(opts.tracked ?? {})) {
+    await writeFile(join(dir, f), c);
+    await run(DVC, ['add', '-q', f]);
+  }
   await run('git', ['add', '-A']);
   await run('git', ['commit', '-q', '-m', 'fixture']);
   return {
@@ -107,7 +114,7 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
   const dagOf = async (controllerId: string): Promise<PipelineConfig> => parsePipelineConfig((await client.tasks.getConfiguration(controllerId, ['Pipeline']))['Pipeline']?.value ?? 'null');
 
   it('dvc.yaml → steps: foreach expanded, parents from deps and outs, params from params.yaml', async () => {
-    const repo = await makeRepo('clearml-dag', dvcYaml(), PARAMS);
+    const repo = await makeRepo('clearml-dag', dvcYaml(), PARAMS, SEED);
     try {
       const stages = dvcPipelineStages(join(repo.dir, 'dvc.yaml'));
       expect(stages.map((x) => [x.stage, x.parents])).toEqual([
@@ -124,7 +131,7 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
   });
 
   it('local mode: controller + step tasks with parents, statuses, DAG config, params; dvc status clean; a second run is cached', async () => {
-    const repo = await makeRepo('clearml-local', dvcYaml(), PARAMS);
+    const repo = await makeRepo('clearml-local', dvcYaml(), PARAMS, SEED);
     const project = uniqueProjectName('pipeline-local');
     try {
       const t0 = Date.now();
@@ -225,7 +232,7 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
   });
 
   it('unknown queue: one clear error, the controller failed, no step created', async () => {
-    const repo = await makeRepo('clearml-noqueue', dvcYaml(), PARAMS);
+    const repo = await makeRepo('clearml-noqueue', dvcYaml(), PARAMS, SEED);
     try {
       const queue = `mlops-ts-test-no-such-queue-${Date.now().toString(36)}`;
       const err = await runClearmlDvcPipeline({ client, dvcYaml: join(repo.dir, 'dvc.yaml'), project: uniqueProjectName('pipeline-noqueue'), queue, dvcBin: DVC, env: process.env, log }).then(
@@ -245,7 +252,7 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
   });
 
   it('a queue no agent serves: a timeout naming the queue and the step, the pipeline failed, nothing left queued', async () => {
-    const repo = await makeRepo('clearml-nopickup', dvcYaml(), PARAMS);
+    const repo = await makeRepo('clearml-nopickup', dvcYaml(), PARAMS, SEED);
     try {
       const queue = `mlops-ts-test-idle-queue-${Date.now().toString(36)}`;
       const queueId = await client.queues.create(queue);
@@ -283,7 +290,7 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
 
     it('both workers run steps; statuses completed; DAG, params, dvc.lock and dvc status right here', async () => {
       // the shards sleep a little so that the two of them, enqueued together, land on the two agents
-      const repo = await makeRepo('clearml-queue', dvcYaml(), { ...PARAMS, shard: { ...PARAMS.shard, pause: 7 } });
+      const repo = await makeRepo('clearml-queue', dvcYaml(), { ...PARAMS, shard: { ...PARAMS.shard, pause: 7 } }, SEED);
       try {
         const t0 = Date.now();
         const run = await runClearmlDvcPipeline({ client, dvcYaml: join(repo.dir, 'dvc.yaml'), project: uniqueProjectName('pipeline-queue'), name: 'dvc-queue', queue, pickupTimeoutMs: 120_000, dvcBin: DVC, env: process.env, log }).catch(
