@@ -45,7 +45,7 @@ export type HyperParamValues = Record<string, Record<string, string>>;
 export interface ConfigurationInput {
   /** Text as is, or an object stored as JSON (valid HOCON, as the SDK's `connect_configuration` dictionaries). */
   value: string | Record<string, unknown> | unknown[];
-  /** Default: `dictionary` for an object, else `text`... or what you pass (`yaml`, `json`, `hocon`). */
+  /** Default: `dictionary` for an object, `text` for a string; or name it (`yaml`, `json`, `hocon`). */
   type?: string;
   description?: string;
 }
