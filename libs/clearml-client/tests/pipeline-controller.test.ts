@@ -94,6 +94,15 @@ describe.skipIf(!server.available)('runClearmlPipeline, local mode (real server)
     const joinTask = await client.tasks.get(run.steps[4]!.taskId!);
     expect(joinTask.tags).toEqual([`pipe: ${run.controllerId}`]);
     expect(await readTaskLog(client, joinTask.id)).toContain('join done');
+    // the SDK's "Pipeline / Execution Flow" sankey on the controller: one link per parent, colours by status
+    await new Promise((r) => setTimeout(r, 1200)); // events index refresh
+    const plots = await client.query.plots(run.controllerId);
+    const flow = plots.find((p) => p.metric === 'Pipeline' && p.variant === 'Execution Flow');
+    const sankey = (flow?.figure['data'] as { type: string; link: { source: number[]; target: number[] }; node: { color: string[] } }[] | undefined)?.[0];
+    expect(sankey?.type).toBe('sankey');
+    expect(sankey?.link.source).toEqual([0, 0, 0, 1, 2, 3]);
+    expect(sankey?.link.target).toEqual([1, 2, 3, 4, 4, 4]);
+    expect(sankey?.node.color).toEqual(['blue', 'blue', 'blue', 'blue', 'blue']);
   });
 
   it('a step whose callback throws: failed with the message, the controller failed, its children skipped', async () => {

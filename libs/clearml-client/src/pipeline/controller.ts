@@ -25,7 +25,7 @@ import type { ClearmlClient } from '../client.js';
 import { ClearmlApiError } from '../errors.js';
 import type { HyperParamSections, ScriptInfo } from '../api/tasks.js';
 import type { TaskStatus } from '../api/schemas.js';
-import { type NodeState, type PipelineNodeStatus, type PipelineStep, type ResolvedPipelineStep, pipelineConfig, validateDag } from './dag.js';
+import { type NodeState, type PipelineNodeStatus, type PipelineStep, type ResolvedPipelineStep, executionFlowFigure, pipelineConfig, validateDag } from './dag.js';
 import {
   ClearmlPipelineAbortedError,
   ClearmlPipelineError,
@@ -233,6 +233,10 @@ export async function runClearmlPipeline(opts: RunPipelineOptions): Promise<Pipe
       if (st.status === 'pending') st.status = 'skipped';
     }
     await writeConfig().catch(() => {});
+    // the SDK's execution-flow plot on the controller (Plots tab), in the final states
+    await client.transport
+      .call('events.add_batch', [{ type: 'plot', task: controllerId, timestamp: Date.now(), iter: 0, metric: 'Pipeline', variant: 'Execution Flow', plot_str: JSON.stringify(executionFlowFigure(steps, states)) }], z.unknown(), { jsonLines: true })
+      .catch(() => {});
     await flushConsole();
     if (how === 'completed') await client.tasks.completed(controllerId, { force: true });
     else if (how === 'failed') await client.tasks.failed(controllerId, { force: true, reason: reason ?? 'Pipeline step failed', message: reason?.slice(0, 250) });

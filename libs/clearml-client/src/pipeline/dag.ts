@@ -195,3 +195,59 @@ export function parsePipelineConfig(text: string): PipelineConfig {
   if (!r.success) throw new ClearmlPipelineDagError(`the Pipeline configuration does not have the SDK's node shape: ${r.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return r.data;
 }
+
+/** `PipelineController._get_node_color`. */
+const NODE_COLORS: Record<PipelineNodeStatus, string> = {
+  failed: 'red',
+  cached: 'darkslateblue',
+  completed: 'blue',
+  aborted: 'royalblue',
+  queued: '#bdf5bd',
+  running: 'green',
+  skipped: 'gray',
+  pending: 'lightsteelblue',
+};
+
+/**
+ * The "Pipeline / Execution Flow" plot the SDK reports on the controller (`_update_execution_plot`): a Plotly sankey
+ * of the steps (label `name<br />param: value`, colour by status, one link per parent), plus the scatter it adds for
+ * steps with neither parents nor children.
+ */
+export function executionFlowFigure(steps: readonly ResolvedPipelineStep[], states: ReadonlyMap<string, NodeState>): Record<string, unknown> {
+  const order = steps.map((s) => s.name);
+  const short = (v: unknown) => (String(v).length < 24 ? String(v) : `${String(v).slice(0, 24)} ...`);
+  const label = steps.map((s) => [s.name, ...Object.entries(nodeParameters(s)).map(([k, v]) => `${k}: ${short(v)}`)].concat(Object.keys(s.params).length ? [] : ['']).join('<br />'));
+  const color = steps.map((s) => NODE_COLORS[states.get(s.name)?.status ?? 'pending']);
+  const link = { source: [] as number[], target: [] as number[], value: [] as number[], hovertemplate: '<extra></extra>' };
+  steps.forEach((s, i) => {
+    for (const p of s.parents) {
+      link.source.push(order.indexOf(p));
+      link.target.push(i);
+      link.value.push(1);
+    }
+  });
+  const singles = order.map((_, i) => i).filter((i) => !link.source.includes(i) && !link.target.includes(i));
+  const flow: Record<string, unknown> = {
+    link,
+    node: { label, color, hovertemplate: '%{label}<extra></extra>' },
+    textfont: { color: 'rgba(0,0,0,0)', size: 1 },
+    type: 'sankey',
+    orientation: 'h',
+  };
+  if (singles.length === 0) return { data: [flow], layout: { xaxis: { visible: false }, yaxis: { visible: false } } };
+  const scatter = {
+    x: singles.map((_, i) => i),
+    y: singles.map(() => 1),
+    text: singles.map((i) => label[i]),
+    mode: 'markers',
+    hovertemplate: '%{text}<extra></extra>',
+    marker: { color: singles.map((i) => color[i]), size: singles.map(() => 40) },
+    showlegend: false,
+    type: 'scatter',
+  };
+  if (singles.length === steps.length) return { data: [scatter], layout: { hovermode: 'closest', xaxis: { visible: false }, yaxis: { visible: false } } };
+  return {
+    data: [{ ...flow, domain: { x: [0, 1], y: [0.2, 1] } }, scatter],
+    layout: { autosize: true, hovermode: 'closest', xaxis: { anchor: 'y', domain: [0, 1], visible: false }, yaxis: { anchor: 'x', domain: [0, 0.15], visible: false } },
+  };
+}
