@@ -17,3 +17,4 @@ export * from './query/compare.js';
 export * from './query/queries.js';
 export * from './events/index.js';
 export * from './offline/index.js';
+export * from './pipeline/index.js';

@@ -5,3 +5,4 @@ export { evaluateModel, majorityBaseline, scalarsOf, METRIC_NAMES, type Evaluate
 export { compareModels, type CompareModelsOptions, type CompareResult } from './compare.js';
 export { checkPipelineParams, type CheckResult } from './check.js';
 export { openStageTracking, type StageTracking } from './tracking.js';
+export { dvcPipelineStages, dvcStepScript, lockFromLog, runClearmlDvcPipeline, DVC_PARAMS_SECTION, type ClearmlDvcPipelineOptions, type DvcPipelineStage } from './clearml-pipeline.js';

@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './dag.js';
+export * from './controller.js';
