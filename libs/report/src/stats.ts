@@ -205,19 +205,14 @@ export interface RocCurve {
   thresholds: number[];
 }
 
-function sortedDesc(isPositive: ArrayLike<boolean | number>, scores: ArrayLike<number>): { order: number[]; positives: number } {
+/**
+ * Rows sorted by score, highest first, walked once: the true and false positives counted at each distinct score
+ * (the threshold), as the ROC and the precision-recall curves both need them.
+ */
+function thresholdCounts(isPositive: ArrayLike<boolean | number>, scores: ArrayLike<number>): { tp: number[]; fp: number[]; thresholds: number[]; positives: number; negatives: number } {
   if (isPositive.length !== scores.length) throw new ReportStatsError(`${isPositive.length} labels for ${scores.length} scores`);
   const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
-  let positives = 0;
-  for (let i = 0; i < isPositive.length; i++) if (isPositive[i]) positives++;
-  return { order, positives };
-}
-
-/** The full ROC curve, one point per distinct score from (0, 0) to (1, 1): scikit-learn's `roc_curve(drop_intermediate=False)`. */
-export function rocCurve(isPositive: ArrayLike<boolean | number>, scores: ArrayLike<number>): RocCurve {
-  const { order, positives } = sortedDesc(isPositive, scores);
-  const negatives = scores.length - positives;
-  const out: RocCurve = { fpr: [0], tpr: [0], thresholds: [Number.POSITIVE_INFINITY] };
+  const out = { tp: [] as number[], fp: [] as number[], thresholds: [] as number[] };
   let tp = 0;
   let fp = 0;
   for (let j = 0; j < order.length; j++) {
@@ -226,12 +221,22 @@ export function rocCurve(isPositive: ArrayLike<boolean | number>, scores: ArrayL
     else fp++;
     const next = order[j + 1];
     if (next === undefined || scores[next] !== scores[i]) {
-      out.fpr.push(negatives === 0 ? Number.NaN : fp / negatives);
-      out.tpr.push(positives === 0 ? Number.NaN : tp / positives);
+      out.tp.push(tp);
+      out.fp.push(fp);
       out.thresholds.push(scores[i]!);
     }
   }
-  return out;
+  return { ...out, positives: tp, negatives: fp };
+}
+
+/** The full ROC curve, one point per distinct score from (0, 0) to (1, 1): scikit-learn's `roc_curve(drop_intermediate=False)`. */
+export function rocCurve(isPositive: ArrayLike<boolean | number>, scores: ArrayLike<number>): RocCurve {
+  const c = thresholdCounts(isPositive, scores);
+  return {
+    fpr: [0, ...c.fp.map((fp) => (c.negatives === 0 ? Number.NaN : fp / c.negatives))],
+    tpr: [0, ...c.tp.map((tp) => (c.positives === 0 ? Number.NaN : tp / c.positives))],
+    thresholds: [Number.POSITIVE_INFINITY, ...c.thresholds],
+  };
 }
 
 /** Trapezoidal area under a curve given as x/y arrays with x non-decreasing. */
@@ -260,22 +265,12 @@ export interface PrCurve {
  * (highest threshold first, after the (recall 0, precision 1) start point).
  */
 export function prCurve(isPositive: ArrayLike<boolean | number>, scores: ArrayLike<number>): PrCurve {
-  const { order, positives } = sortedDesc(isPositive, scores);
-  const out: PrCurve = { precision: [1], recall: [0], thresholds: [Number.POSITIVE_INFINITY] };
-  let tp = 0;
-  let fp = 0;
-  for (let j = 0; j < order.length; j++) {
-    const i = order[j]!;
-    if (isPositive[i]) tp++;
-    else fp++;
-    const next = order[j + 1];
-    if (next === undefined || scores[next] !== scores[i]) {
-      out.precision.push(tp / (tp + fp));
-      out.recall.push(positives === 0 ? Number.NaN : tp / positives);
-      out.thresholds.push(scores[i]!);
-    }
-  }
-  return out;
+  const c = thresholdCounts(isPositive, scores);
+  return {
+    precision: [1, ...c.tp.map((tp, k) => tp / (tp + c.fp[k]!))],
+    recall: [0, ...c.tp.map((tp) => (c.positives === 0 ? Number.NaN : tp / c.positives))],
+    thresholds: [Number.POSITIVE_INFINITY, ...c.thresholds],
+  };
 }
 
 /** Average precision: Σ (Rₙ − Rₙ₋₁) Pₙ over the PR curve (scikit-learn's `average_precision_score`, no interpolation). */
