@@ -3,10 +3,11 @@
 // workspace — the way another repository uses it — then the example in its README is run there.
 import { execa } from 'execa';
 import { inject } from 'vitest';
-import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
+import { copyWorkspaceFiles } from './workspace-copy.js';
 import { clearmlSdkEnv } from '../../tools/testing/clearml-server.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -33,13 +34,7 @@ export function readmeExample(readme: string): string | undefined {
  */
 async function cleanCopy(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'mlops-pack-clean-'));
-  const { stdout } = await execa('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root });
-  for (const rel of stdout.split('\0').filter(Boolean)) {
-    const st = await lstat(join(root, rel)).catch(() => undefined);
-    if (!st?.isFile()) continue; // deleted in the working tree, or a symlink such as .venv
-    await mkdir(dirname(join(dir, rel)), { recursive: true });
-    await copyFile(join(root, rel), join(dir, rel));
-  }
+  await copyWorkspaceFiles(dir);
   await mkdir(join(dir, 'node_modules/@mlops-ts'), { recursive: true });
   for (const entry of await readdir(join(root, 'node_modules'))) {
     if (entry !== '@mlops-ts') await symlink(join(root, 'node_modules', entry), join(dir, 'node_modules', entry));

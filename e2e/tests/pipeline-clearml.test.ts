@@ -6,11 +6,11 @@ import { createDvc, restoreTrackedData, type Dvc } from '@mlops-ts/dvc-adapter';
 import { MlflowClient, startLocalMlflowServer, type LocalMlflowServer } from '@mlops-ts/mlflow-client';
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { cp, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { pipelineRepo } from './workspace-copy.js';
 import { clearmlSdkEnv, requireClearml, sdkPython, uniqueProjectName } from '../../tools/testing/clearml-server.js';
 import { checkClearmlWebUi } from '../../tools/testing/clearml-web-ui.js';
 
@@ -54,24 +54,11 @@ describe.skipIf(!server.available)('the pipeline against the real ClearML and ML
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'mlops-e2e-pipeline-clearml-'));
     repo = join(work, 'repo');
-    const { stdout } = await execa('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root });
-    for (const file of stdout.split('\0').filter(Boolean)) {
-      if (!(await lstat(join(root, file)).catch(() => undefined))?.isFile()) continue;
-      await mkdir(dirname(join(repo, file)), { recursive: true });
-      await cp(join(root, file), join(repo, file));
-    }
-    for (const stale of ['dvc.lock', 'metrics', 'plots']) await rm(join(repo, stale), { recursive: true, force: true });
-    await symlink(join(root, 'node_modules'), join(repo, 'node_modules'));
-    await symlink(join(root, '.venv'), join(repo, '.venv'));
-    const params = parse(await readFile(join(repo, 'params.yaml'), 'utf8')) as { data: { rows: number }; train: { epochs: number }; tracking: { clearml: Record<string, unknown> } };
-    params.data.rows = 5_000;
-    params.train.epochs = EPOCHS;
-    params.tracking.clearml = { ...params.tracking.clearml, project };
-    await writeFile(join(repo, 'params.yaml'), stringify(params));
-    const git = (...args: string[]) => execa('git', args, { cwd: repo });
-    await git('init', '-q', '-b', 'main');
-    await git('add', '-A');
-    await git('-c', 'user.email=e2e@test', '-c', 'user.name=e2e', 'commit', '-qm', 'fresh clone');
+    await pipelineRepo<{ data: { rows: number }; train: { epochs: number }; tracking: { clearml: Record<string, unknown> } }>(repo, (params) => {
+      params.data.rows = 5_000;
+      params.train.epochs = EPOCHS;
+      params.tracking.clearml = { ...params.tracking.clearml, project };
+    });
     mlflow = await startLocalMlflowServer({ dir: join(work, 'mlflow'), mlflowBin: join(root, '.venv/bin/mlflow') });
     client = new MlflowClient({ trackingUri: mlflow.uri });
     const env = {

@@ -4,10 +4,10 @@
 import { createDvc, md5File, readDvcPointer, restoreTrackedData, type Dvc } from '@mlops-ts/dvc-adapter';
 import { MlflowClient, startLocalMlflowServer, type LocalMlflowServer } from '@mlops-ts/mlflow-client';
 import { execa } from 'execa';
-import { cp, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { join, resolve } from 'node:path';
+import { pipelineRepo } from './workspace-copy.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const EPOCHS = 2;
@@ -22,26 +22,11 @@ let env: Record<string, string>;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'mlops-e2e-pipeline-'));
   repo = join(work, 'repo');
-  // Files a clone would have: tracked plus untracked-not-ignored (so uncommitted work is tested too).
-  const { stdout } = await execa('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root });
-  for (const file of stdout.split('\0').filter(Boolean)) {
-    // deleted in the working tree, or a symlink such as a worktree's .venv (linked below)
-    if (!(await lstat(join(root, file)).catch(() => undefined))?.isFile()) continue;
-    await mkdir(dirname(join(repo, file)), { recursive: true });
-    await cp(join(root, file), join(repo, file));
-  }
-  for (const stale of ['dvc.lock', 'metrics', 'plots']) await rm(join(repo, stale), { recursive: true, force: true });
-  await symlink(join(root, 'node_modules'), join(repo, 'node_modules'));
-  await symlink(join(root, '.venv'), join(repo, '.venv'));
   // A quick run: fewer rows and epochs, everything else as committed.
-  const params = parse(await readFile(join(repo, 'params.yaml'), 'utf8')) as { data: { rows: number }; train: { epochs: number } };
-  params.data.rows = 20_000;
-  params.train.epochs = EPOCHS;
-  await writeFile(join(repo, 'params.yaml'), stringify(params));
-  const git = (...args: string[]) => execa('git', args, { cwd: repo });
-  await git('init', '-q', '-b', 'main');
-  await git('add', '-A');
-  await git('-c', 'user.email=e2e@test', '-c', 'user.name=e2e', 'commit', '-qm', 'fresh clone');
+  await pipelineRepo<{ data: { rows: number }; train: { epochs: number } }>(repo, (params) => {
+    params.data.rows = 20_000;
+    params.train.epochs = EPOCHS;
+  });
   server = await startLocalMlflowServer({ dir: join(work, 'mlflow'), mlflowBin: join(root, '.venv/bin/mlflow') });
   client = new MlflowClient({ trackingUri: server.uri });
   // No ClearML configured (also none from the developer's environment): its runs go to offline sessions.
