@@ -260,4 +260,20 @@ export function uniqueProjectName(purpose: string): string {
 }
 
 export const sdkPython = join(REPO_ROOT, '.venv', 'bin', 'python');
+
+/** How long one official-SDK oracle script may run (well inside the hooks' 300 s). */
+export const SDK_SCRIPT_TIMEOUT_MS = 120_000;
+
+/**
+ * Runs an official-SDK oracle script (`.venv` python) with exactly `env` and returns the JSON of its `RESULT <json>`
+ * stdout line. Bounded by `SDK_SCRIPT_TIMEOUT_MS`: the SDK's Task.close() waits on its event-reporter subprocess,
+ * which on a loaded CI machine once never returned; a timeout then fails with a message that says so.
+ */
+export async function runSdkScript(script: string, args: readonly string[], opts: { env: Record<string, string>; cwd?: string }): Promise<unknown> {
+  const r = await execa(sdkPython, [script, ...args], { cwd: opts.cwd, env: opts.env, extendEnv: false, reject: false, timeout: SDK_SCRIPT_TIMEOUT_MS, forceKillAfterDelay: 2_000 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  const name = script.split('/').at(-1);
+  if (r.exitCode !== 0 || !line) throw new Error(`${name} ${args[0] ?? ''} failed (exit ${r.exitCode}${r.timedOut ? `, timed out after ${SDK_SCRIPT_TIMEOUT_MS / 1000} s` : ''}): ${r.stderr.slice(-1500)}`);
+  return JSON.parse(line.slice(7)) as unknown;
+}
 export const repoRoot = REPO_ROOT;

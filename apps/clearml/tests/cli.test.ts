@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { clearmlSdkEnv, requireClearml, sdkPython, uniqueProjectName, type ClearmlServerAvailable } from '../../../tools/testing/clearml-server.js';
+import { clearmlSdkEnv, requireClearml, runSdkScript, uniqueProjectName, type ClearmlServerAvailable } from '../../../tools/testing/clearml-server.js';
 import { root, runStageCli, tsx } from '../../../tools/testing/stage-cli.js';
 import { ClearmlClient } from '@mlops-ts/clearml-client';
 import { z } from 'zod';
@@ -38,15 +38,9 @@ describe.skipIf(!server.available)('npm run clearml -- import', () => {
   let env: Record<string, string>;
   let project: string;
   let written: { folder: string; zip: string };
-  const sdk = async (...args: string[]): Promise<Record<string, unknown>> => {
-    // run from a copy outside the repository: Task.init in a git checkout spends minutes on repository detection
-    // A timeout well inside the hook's 300 s: the SDK's Task.close() waits on its event reporter, which on a loaded
-    // CI machine once never returned (its zip unwritten); one bounded retry instead of a setup that times out.
-    const r = await execa(sdkPython, [join(dir, 'offline-sdk.py'), ...args], { cwd: dir, env: { ...env, CLEARML_CACHE_DIR: join(dir, 'sdk-cache') }, extendEnv: false, reject: false, timeout: 120_000, forceKillAfterDelay: 2_000 });
-    const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-    if (r.exitCode !== 0 || !line) throw new Error(`offline-sdk.py ${args[0]} failed (exit ${r.exitCode}${r.timedOut ? ', timed out after 120 s' : ''}): ${r.stderr.slice(-1500)}`);
-    return JSON.parse(line.slice(7)) as Record<string, unknown>;
-  };
+  // run from a copy outside the repository: Task.init in a git checkout spends minutes on repository detection
+  const sdk = async (...args: string[]): Promise<Record<string, unknown>> =>
+    (await runSdkScript(join(dir, 'offline-sdk.py'), args, { cwd: dir, env: { ...env, CLEARML_CACHE_DIR: join(dir, 'sdk-cache') } })) as Record<string, unknown>;
   beforeAll(async () => {
     s = requireClearml(server);
     dir = await mkdtemp(join(tmpdir(), 'cml-cli-'));
@@ -56,6 +50,7 @@ describe.skipIf(!server.available)('npm run clearml -- import', () => {
     try {
       written = (await sdk('write', join(dir, 'sdk-offline'), project)) as { folder: string; zip: string };
     } catch (e) {
+      // the SDK's write once hung in Task.close() (see runSdkScript): one bounded retry, said out loud
       console.warn(`[cli.test] SDK offline write failed once, retrying in a new folder: ${(e as Error).message.slice(0, 300)}`);
       written = (await sdk('write', join(dir, 'sdk-offline-retry'), project)) as { folder: string; zip: string };
     }

@@ -1,11 +1,10 @@
 // Offline sessions written by the TypeScript client, imported by the official SDK (Task.import_offline_session)
 // and by importOfflineSession; what the SDK reads back of either task must be what was logged.
-import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { clearmlSdkEnv, sdkPython } from '../../../tools/testing/clearml-server.js';
+import { clearmlSdkEnv, runSdkScript } from '../../../tools/testing/clearml-server.js';
 import { ClearmlClient, ClearmlOfflineSessionError, confusionFigure, importOfflineSession, OfflineSession, readOfflineSession, type OfflineSessionResult } from '../src/index.js';
 import { close32, countPoints, poll, readScalars } from './events-support.js';
 import { hasServer, serverInfo, testConfig, uniqueProjectName } from './helpers.js';
@@ -26,14 +25,7 @@ interface SdkView {
 }
 
 async function sdk(dir: string, ...args: string[]): Promise<SdkView> {
-  const r = await execa(sdkPython, [join(import.meta.dirname, 'offline-sdk.py'), ...args], {
-    env: { ...clearmlSdkEnv(serverInfo(), dir), CLEARML_CACHE_DIR: join(dir, 'sdk-cache') },
-    extendEnv: false,
-    reject: false,
-  });
-  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (r.exitCode !== 0 || !line) throw new Error(`offline-sdk.py ${args[0]} failed (exit ${r.exitCode}): ${r.stderr.slice(-1500)}`);
-  return JSON.parse(line.slice(7)) as SdkView;
+  return (await runSdkScript(join(import.meta.dirname, 'offline-sdk.py'), args, { env: { ...clearmlSdkEnv(serverInfo(), dir), CLEARML_CACHE_DIR: join(dir, 'sdk-cache') } })) as SdkView;
 }
 
 const loss = (v: string, i: number) => (v === 'train' ? 1 / (i + 1) : 1.2 / (i + 1)) + 0.0123456;
