@@ -5,12 +5,30 @@
 #      repository by tools/node/install.sh); lint and build are not repeated
 # Environment: MLOPS_NODE24_PASS=0 skips step 2 (the workflow's matrix covers the Node versions);
 #              MLOPS_AFFECTED=1 limits both passes to the projects `nx affected` names (see tools/test-all.sh).
+# ClearML: with no CLEARML_API_HOST, one local test server (../shared/clearml-server) is started once, after setup
+# has installed the tools, held for both passes by tools/testing/hold-clearml-server.ts, and stopped at the end if
+# this run started it; every ClearML test project finds it running (each would otherwise start and stop its own).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 log() { printf '\n[ci] %s\n' "$*" >&2; }
 status=0
 t0=$SECONDS
 rm -rf tmp/test-results
+hold_pid=""
+hold_clearml() { # after setup: npm ci has installed tsx
+  [ -n "${CLEARML_API_HOST:-}" ] && return 0
+  local ready=tmp/clearml-hold.ready
+  mkdir -p tmp && rm -f "$ready"
+  node --import tsx tools/testing/hold-clearml-server.ts "$ready" &
+  hold_pid=$!
+  local waited=0
+  while [ ! -s "$ready" ] && kill -0 "$hold_pid" 2>/dev/null && [ $waited -lt 300 ]; do sleep 1; waited=$((waited + 1)); done
+  log "ClearML test server for both passes: $(cat "$ready" 2>/dev/null || echo "not ready after ${waited}s")"
+}
+release_clearml() { [ -n "$hold_pid" ] && kill -TERM "$hold_pid" 2>/dev/null && wait "$hold_pid" 2>/dev/null; hold_pid=""; }
+trap release_clearml EXIT
+bash tools/setup.sh >&2 || { log "setup failed"; exit 1; }
+hold_clearml
 bash tools/test-all.sh || status=1
 if [ "${MLOPS_NODE24_PASS:-1}" != "0" ]; then
   if [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 24 ]; then
@@ -21,6 +39,7 @@ if [ "${MLOPS_NODE24_PASS:-1}" != "0" ]; then
     log "Node 24 could not be provisioned"; status=1
   fi
 fi
+release_clearml
 log "done in $(( (SECONDS - t0) / 60 )) min: $([ $status -eq 0 ] && echo ok || echo FAILED)"
 # One closing line over both passes (each pass printed its own above).
 shopt -s nullglob
