@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 const stage = defineStage({
   name: 'evaluate',
-  description: "Evaluate models/<name> and the majority-class baseline on the test split; write metrics/eval/<name>.json and plots/<name>/; log them to the model's run.",
+  description: "Evaluate models/<name> and the majority-class baseline on the test split; write metrics/eval/<name>.json, plots/<name>/ and predictions/<name>.json; log them to the model's run.",
   cli: (p) =>
     p
       .requiredOption('--model <name>', 'model name (folder under --models)')
@@ -16,10 +16,11 @@ const stage = defineStage({
       .option('--features <dir>', 'feature splits written by featurize', 'data/features')
       .option('--metrics <dir>', 'metrics folder', 'metrics/eval')
       .option('--plots <dir>', 'plots folder', 'plots')
+      .option('--predictions <dir>', 'test predictions folder (read by the report stage)', 'predictions')
       .option('--records <dir>', 'run records (gitignored)', RUN_RECORDS_DIR)
       .option('--lock <file>', "dvc.lock (the model's md5, tagged on a run started when the record is missing)", 'dvc.lock')
       .option('--no-tracking', 'write the metrics and plots only'),
-  args: z.object({ model: z.string().min(1), models: z.string(), features: z.string(), metrics: z.string(), plots: z.string(), records: z.string(), lock: z.string(), tracking: z.boolean() }),
+  args: z.object({ model: z.string().min(1), models: z.string(), features: z.string(), metrics: z.string(), plots: z.string(), predictions: z.string(), records: z.string(), lock: z.string(), tracking: z.boolean() }),
   params: STAGE_PARAMS.evaluate,
   label: (o) => `evaluate ${o.model}`,
   async run({ options: o, params, env, log }) {
@@ -33,6 +34,7 @@ const stage = defineStage({
       featuresDir: o.features,
       metricsDir: o.metrics,
       plotsDir: o.plots,
+      predictionsDir: o.predictions,
       recordsDir: o.records,
       experiment: params.tracking.experiment,
       ...(modelMd5 ? { modelMd5 } : {}),

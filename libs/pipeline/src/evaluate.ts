@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { loadFeatureSplit, type FeatureMeta } from '@mlops-ts/data-prep';
-import { evaluate, evaluatePredictions, loadModelFolder, selectBackend, type Evaluation, type SelectBackendOptions } from '@mlops-ts/model-train';
+import { evaluatePredictions, loadModelFolder, predictProba, selectBackend, type Evaluation, type SelectBackendOptions } from '@mlops-ts/model-train';
+import { downsample, predictionsRecord, prCurve } from '@mlops-ts/report';
 import { OutputSet, StageInputError } from '@mlops-ts/stage-kit';
 import { FanOutRun, modelIdsOf, PipelineTags, type Figure, type Tracker, type TrackerRun, type TrackingTarget } from '@mlops-ts/tracking';
 import { readRunRecord, runRecordPath, writeRunRecord } from './records.js';
@@ -18,13 +19,45 @@ export const scalarsOf = (e: Evaluation): Scalars => ({ accuracy: e.accuracy, pr
  * probabilities, so it predicts the majority class. A model that does not beat it has learned nothing useful.
  */
 export function majorityBaseline(trainClassCounts: readonly number[], yTest: ArrayLike<number>, classes: readonly string[]): Evaluation {
-  const total = trainClassCounts.reduce((a, b) => a + b, 0);
-  if (total === 0) throw new StageInputError('the train split has no rows: no baseline');
-  const prior = trainClassCounts.map((c) => c / total);
+  const prior = classPrior(trainClassCounts);
   const k = classes.length;
   const proba = new Float64Array(yTest.length * k);
   for (let i = 0; i < yTest.length; i++) for (let c = 0; c < k; c++) proba[i * k + c] = prior[c]!;
   return evaluatePredictions(yTest, proba, classes);
+}
+
+/** Class frequencies of a split (the baseline's probabilities; `baseline.prior` in the metrics file). */
+export function classPrior(classCounts: readonly number[]): number[] {
+  const total = classCounts.reduce((a, b) => a + b, 0);
+  if (total === 0) throw new StageInputError('the train split has no rows: no baseline');
+  return classCounts.map((c) => c / total);
+}
+
+/** A point of `plots/<model>/pr.json`: precision and recall of `class` at `p >= threshold` (`null`: above every score). */
+export interface PrPoint {
+  class: string;
+  precision: number;
+  recall: number;
+  threshold: number | null;
+}
+
+/**
+ * Precision-recall curves of row-major `rows × K` probabilities, as `plots/<model>/pr.json` holds them: binary, the
+ * positive class (index 1); multiclass, one one-vs-rest curve per class. At most `maxPoints` per curve (evenly along
+ * it, both ends kept). The first point's threshold is +Infinity in the maths and `null` here (JSON has no Infinity);
+ * a class with no test rows has no curve.
+ */
+export function precisionRecallPoints(yTrue: ArrayLike<number>, proba: ArrayLike<number>, classes: readonly string[], maxPoints = 201): PrPoint[] {
+  const k = classes.length;
+  const scored = k === 2 ? [1] : classes.map((_, c) => c);
+  return scored.flatMap((c) => {
+    const isC = Array.from(yTrue, (t) => t === c);
+    if (!isC.includes(true)) return [];
+    const scores = Float64Array.from({ length: yTrue.length }, (_, i) => proba[i * k + c]!);
+    const curve = prCurve(isC, scores);
+    const points = curve.precision.map((precision, i) => ({ class: classes[c]!, precision, recall: curve.recall[i]!, threshold: Number.isFinite(curve.thresholds[i]!) ? curve.thresholds[i]! : null }));
+    return downsample(points, maxPoints);
+  });
 }
 
 /** Opens the tracker for the evaluate stage; may fail (server down): evaluate's outputs never depend on it. */
@@ -36,6 +69,8 @@ export interface EvaluateModelOptions {
   featuresDir: string;
   metricsDir: string;
   plotsDir: string;
+  /** Folder of the test predictions (`<predictionsDir>/<model>.json`, a cached DVC out the report stage reads). */
+  predictionsDir: string;
   recordsDir: string;
   experiment: string;
   /** The model folder's DVC md5 (from dvc.lock's `train@<model>` out), tagged on a run started because the record is missing. */
@@ -90,9 +125,17 @@ export async function evaluateModel(o: EvaluateModelOptions): Promise<EvaluateMo
     loaded.model.dispose();
     throw error;
   }
-  const result = evaluate(loaded.model, { x: test.x, y: test.y, rows: test.rows, cols: test.cols }, test.meta.classes);
-  loaded.model.dispose();
-  const base = majorityBaseline(test.meta.classCounts.train, test.y, test.meta.classes);
+  // Predicted once: the metrics, the PR curve and the predictions file all come from these probabilities.
+  let proba: Float32Array;
+  try {
+    proba = predictProba(loaded.model, test.x, test.rows);
+  } finally {
+    loaded.model.dispose();
+  }
+  const classes = test.meta.classes;
+  const result = evaluatePredictions(test.y, proba, classes);
+  const prior = classPrior(test.meta.classCounts.train);
+  const base = majorityBaseline(test.meta.classCounts.train, test.y, classes);
   const metrics = scalarsOf(result);
   const baseline = scalarsOf(base);
   const fmt = (s: Scalars) => Object.entries(s).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ');
@@ -101,17 +144,23 @@ export async function evaluateModel(o: EvaluateModelOptions): Promise<EvaluateMo
   const metricsFile = join(o.metricsDir, `${o.model}.json`);
   const rocFile = join(o.plotsDir, o.model, 'roc.json');
   const confusionFile = join(o.plotsDir, o.model, 'confusion.json');
+  const prFile = join(o.plotsDir, o.model, 'pr.json');
+  const predictionsFile = join(o.predictionsDir, `${o.model}.json`);
   const out = new OutputSet();
   try {
-    await out.json(metricsFile, { model: o.model, task: result.task, average: result.average, rows: result.rows, ...metrics, baseline: { name: 'majority_class', ...baseline }, per_class: result.perClass });
+    await out.json(metricsFile, { model: o.model, task: result.task, average: result.average, rows: result.rows, ...metrics, baseline: { name: 'majority_class', prior, ...baseline }, per_class: result.perClass });
     await out.json(rocFile, result.roc.flatMap((c) => c.fpr.map((fpr, i) => ({ class: c.positiveClass, fpr, tpr: c.tpr[i], threshold: c.thresholds[i] }))));
     await out.json(confusionFile, result.confusionMatrix.labels.flatMap((actual, t) => result.confusionMatrix.labels.map((predicted, p) => ({ actual, predicted, count: result.confusionMatrix.matrix[t]![p] }))));
+    await out.json(prFile, precisionRecallPoints(test.y, proba, classes));
+    // One row a line would be ~15,000 lines per model: compact JSON (a cached DVC out, never diffed in git).
+    await out.file(predictionsFile, JSON.stringify(predictionsRecord({ model: o.model, classes, labels: test.y, proba })) + '\n');
     await out.commit();
   } catch (error) {
     await out.discard();
     throw error;
   }
-  const files = [metricsFile, rocFile, confusionFile];
+  // The predictions file stays out of the trackers (a DVC out, ~0.3 MB per model); the report stage reads it from there.
+  const files = [metricsFile, rocFile, confusionFile, prFile];
   const notes: string[] = [];
   const tracking = await track(o, test.meta, metrics, baseline, files, test.rows, evaluationFigures(result), notes, log);
   return { metrics, baseline, files, tracking, notes };

@@ -1,6 +1,7 @@
 import { DataParamsSchema, FeaturizeParamsSchema, PrepareParamsSchema, SplitParamsSchema } from '@mlops-ts/data-prep';
 import { ModelsParamsSchema, TrainParamsSchema } from '@mlops-ts/model-train';
 import { CompareParamsSchema, TrackingParamsSchema } from '@mlops-ts/tracking';
+import { ReportParamsSchema } from './report.js';
 
 /**
  * Every stage's params sections → the schemas that hold all of their rules: the one list the stage CLIs declare
@@ -14,6 +15,7 @@ export const STAGE_PARAMS = {
   train: { models: ModelsParamsSchema, train: TrainParamsSchema, tracking: TrackingParamsSchema },
   evaluate: { tracking: TrackingParamsSchema },
   compare: { models: ModelsParamsSchema, compare: CompareParamsSchema, tracking: TrackingParamsSchema },
+  report: { data: DataParamsSchema, models: ModelsParamsSchema, report: ReportParamsSchema },
 } as const;
 
 export type StageName = keyof typeof STAGE_PARAMS;

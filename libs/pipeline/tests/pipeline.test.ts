@@ -121,6 +121,7 @@ describe('evaluate', () => {
     featuresDir: features,
     metricsDir: join(dir, sub, 'metrics'),
     plotsDir: join(dir, sub, 'plots'),
+    predictionsDir: join(dir, sub, 'predictions'),
     recordsDir: join(dir, 'eval/records'),
     experiment: 'penguins',
   });
@@ -141,7 +142,9 @@ describe('evaluate', () => {
     const majority = meta.classCounts.train.indexOf(Math.max(...meta.classCounts.train));
     const share = meta.classCounts.test[majority]! / meta.rows.test;
     expect(file['baseline']).toMatchObject({ name: 'majority_class', accuracy: share, roc_auc: 0.5 });
-    expect(Object.keys(file['baseline'] as object).sort()).toEqual(['accuracy', 'f1', 'log_loss', 'name', 'precision', 'recall', 'roc_auc']);
+    expect(Object.keys(file['baseline'] as object).sort()).toEqual(['accuracy', 'f1', 'log_loss', 'name', 'precision', 'prior', 'recall', 'roc_auc']);
+    // the prior the baseline predicts: the TRAIN split's class frequencies
+    expect((file['baseline'] as { prior: number[] }).prior).toEqual(meta.classCounts.train.map((c) => c / meta.rows.train));
     expect(file['accuracy']).toBe(r1.metrics.accuracy);
     expect(JSON.stringify(file)).not.toMatch(/run|time/i);
     expect(r1.tracking).toEqual({ kind: 'recorded', runId: tracker.runs[0]!.runId });
