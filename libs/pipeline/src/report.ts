@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { readDvcLock, readDvcPointer, type Dvc } from '@mlops-ts/dvc-adapter';
+import { DvcCommandError, readDvcLock, readDvcPointer, type Dvc } from '@mlops-ts/dvc-adapter';
 import {
   ConfusionCellSchema,
   DataQualitySchema,
@@ -141,17 +141,21 @@ async function costAndLinks(record: RunRecord | undefined, weightsFile: string, 
 
 const firstLine = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n').find((l) => l.trim() !== '')?.trim() ?? 'failed';
 
+/** Why a dvc command failed, without this machine's paths (the report is committed): DVC's own message and the exit code. */
+const dvcReason = (error: unknown): string =>
+  error instanceof DvcCommandError ? `${error.exitCode !== undefined ? `exit code ${error.exitCode}` : error.timedOut ? 'timed out' : (error.signal ?? 'stopped')}: ${firstLine(error.dvcMessage)}` : firstLine(error);
+
 /** `dvc metrics diff` and `dvc exp show`: each failure becomes that section's "Unavailable: …", never the stage's. */
 async function dvcSections(o: ReportStageOptions): Promise<NonNullable<ReportInput['dvc']>> {
   if (!o.dvc) return { metricsDiff: { unavailable: 'dvc was not asked (--no-dvc)' }, expShow: { unavailable: 'dvc was not asked (--no-dvc)' } };
   const against = o.report.metrics_diff_against;
   const metricsDiff = await o.dvc.metricsDiff({ aRev: against }).then(
     (diff) => ({ against, diff }),
-    (error: unknown) => ({ unavailable: `dvc metrics diff ${against} failed: ${firstLine(error)}` }),
+    (error: unknown) => ({ unavailable: `dvc metrics diff ${against} failed (${dvcReason(error)})` }),
   );
   const expShow = await o.dvc.expShow().then(
     (r) => ({ rows: r.rows.map((row) => ({ ...row })) }),
-    (error: unknown) => ({ unavailable: `dvc exp show failed: ${firstLine(error)}` }),
+    (error: unknown) => ({ unavailable: `dvc exp show failed (${dvcReason(error)})` }),
   );
   return { metricsDiff, expShow };
 }

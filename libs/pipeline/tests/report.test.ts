@@ -132,9 +132,9 @@ test('the report: HTML, Markdown and PNGs; the numbers in its tables are those o
     expect(metrics[2]!.split(' ')[0]).toBe(file.accuracy.toFixed(4));
   }
   expect(result.analysis.ranking.map((r) => r.rank)).toEqual([1, 2]);
-  expect(md).toContain('Unavailable: dvc exp show failed: ERROR: not a git repository.');
+  expect(md).toContain('Unavailable: dvc exp show failed (ERROR: not a git repository).');
   expect(md).not.toContain('second-line-marker');
-  expect(result.unavailable).toContain('dvc exp show: dvc exp show failed: ERROR: not a git repository');
+  expect(result.unavailable).toContain('dvc exp show: dvc exp show failed (ERROR: not a git repository)');
   expect(lines.some((l) => l.startsWith('1. '))).toBe(true);
   // The baseline's prior is the one evaluate wrote (train frequencies), not the test labels'.
   const evalFile = JSON.parse(await readFile(join(root, 'metrics/eval/logreg.json'), 'utf8')) as { baseline: { prior: number[] } };
