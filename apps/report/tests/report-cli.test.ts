@@ -5,9 +5,12 @@ import { ModelsParamsSchema, TrainParamsSchema } from '@mlops-ts/model-train';
 import { MemoryTracker, TrackingParamsSchema } from '@mlops-ts/tracking';
 import { renderSvg } from '@mlops-ts/report';
 import { execa } from 'execa';
+import { existsSync } from 'node:fs';
 import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
 import { stringify } from 'yaml';
 import { penguinsFeatures, root, runStageCli } from '../../../tools/testing/stage-cli.js';
 
@@ -17,6 +20,8 @@ const dvcBin = join(root, '.venv/bin/dvc');
 let dir: string;
 let ws: string;
 let params: Record<string, unknown>;
+/** The workspace of the CLI run (its reports/ is opened in Chromium below). */
+let reported: string | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'report-cli-'));
@@ -76,7 +81,41 @@ test('as dvc.yaml runs it: reports/report.html, report.md and report-images/; dv
   // sources are named as dvc.yaml's paths, relative to the repository
   expect(md).toContain('predictions/logreg.json');
   expect(md.split('\n').filter((l) => l.includes(cwd))).toEqual([]);
+  reported = cwd;
 });
+
+// As libs/report/tests/browser.test.ts does for the library: Debian's Chromium (or CHROMIUM), JavaScript off.
+test('the stage\'s reports/report.html in headless Chromium: every chart drawn, no request but the file, screenshot in tmp/', async () => {
+  expect(reported, 'the CLI test above wrote a report').toBeDefined();
+  const executablePath = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath}: install it (apt-get install -y chromium) or set CHROMIUM to its path`);
+  const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+  try {
+    const url = pathToFileURL(join(reported!, 'reports/report.html')).href;
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+    const requests: string[] = [];
+    context.on('request', (r) => requests.push(r.url()));
+    await context.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
+    const page = await context.newPage();
+    await page.goto(url, { waitUntil: 'load' });
+    const figures = await page.locator('figure[data-chart]').all();
+    const images = await readdir(join(reported!, 'reports/report-images'));
+    expect(figures).toHaveLength(images.length);
+    for (const fig of figures) {
+      const id = await fig.getAttribute('data-chart');
+      const box = await fig.locator('svg').first().boundingBox();
+      expect(box!.width, id ?? '').toBeGreaterThan(200);
+      expect(await fig.locator('svg g.role-mark path, svg g.role-mark line, svg g.role-mark rect').count(), id ?? '').toBeGreaterThan(2);
+    }
+    const ranked = await page.locator('#ranking-table tbody tr').count();
+    expect(ranked).toBe(Object.keys(MODELS).length + 1); // and the baseline
+    await page.screenshot({ path: join(root, 'tmp/report-stage/report-full.png'), fullPage: true });
+    expect(requests).toEqual([url]);
+    await context.close();
+  } finally {
+    await browser.close();
+  }
+}, 60_000);
 
 test('a missing predictions file: one line naming it and the stage to run (exit 1); no report', async () => {
   const cwd = await workspace();
