@@ -119,7 +119,16 @@ async function dataMd5(path: string, lockFile: string): Promise<{ md5: string; s
   return undefined;
 }
 
-/** Cost (training time, throughput, size) from the run record and the model folder; links to the runs. */
+/**
+ * A link to a server on this machine's loopback (the pipeline's local MLflow server on a port of the run): dead after
+ * the run and meaningless on another machine, so the report (committed to git) leaves it out.
+ */
+export function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** Cost (training time, throughput, size) from the run record and the model folder; links to the runs (not loopback ones). */
 async function costAndLinks(record: RunRecord | undefined, weightsFile: string, epochs: number | undefined): Promise<Pick<ModelInput, 'cost' | 'links'>> {
   const cost: NonNullable<ModelInput['cost']> = {};
   if (record && record.seconds > 0) cost.trainSeconds = record.seconds;
@@ -129,7 +138,7 @@ async function costAndLinks(record: RunRecord | undefined, weightsFile: string, 
   if (weights) cost.modelBytes = weights.size;
   if (epochs !== undefined) cost.epochs = epochs;
   const links: NonNullable<ModelInput['links']> = {};
-  const isUrl = (u: string | undefined): u is string => u !== undefined && z.url().safeParse(u).success;
+  const isUrl = (u: string | undefined): u is string => u !== undefined && z.url().safeParse(u).success && !isLoopback(u);
   const mlflowUrl = record?.urls?.['mlflow'] ?? record?.url;
   if (isUrl(mlflowUrl) && record?.ref['mlflow']) links.mlflowRunUrl = mlflowUrl;
   if (isUrl(record?.urls?.['clearml'])) links.clearmlTaskUrl = record.urls['clearml'];

@@ -9,7 +9,7 @@ import { PredictionsSchema } from '@mlops-ts/report';
 import { StageInputError } from '@mlops-ts/stage-kit';
 import { MemoryTracker, TrackingParamsSchema } from '@mlops-ts/tracking';
 import { penguinsFeatures } from '../../../tools/testing/stage-cli.js';
-import { evaluateModel, ReportParamsSchema, reportModels, trainModel, type ReportStageOptions } from '../src/index.js';
+import { collectReportInput, evaluateModel, ReportParamsSchema, reportModels, trainModel, type ReportStageOptions } from '../src/index.js';
 
 const MODELS = { logreg: { type: 'logreg', l2: 0.0001 }, mlp: { type: 'mlp', layers: [8] } };
 let dir: string;
@@ -164,4 +164,22 @@ test('a missing predictions file names the file and the stage to run; nothing is
   expect((await readdir(join(root, 'reports'))).sort()).toEqual(['report-images', 'report.md']);
   expect(await readFile(join(root, 'reports/report.md'), 'utf8')).toBe('earlier');
   expect(await readdir(join(root, 'reports/report-images'))).toEqual(['old.png']);
+});
+
+test('links: a server elsewhere is linked, the loopback port of a local run is not (the report is committed); cost from the run record', async () => {
+  const root = join(dir, 'r3');
+  await cp(ws, root, { recursive: true });
+  const edit = async (model: string, url: string) => {
+    const file = join(root, 'records', `${model}.json`);
+    const record = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...record, url, urls: { mlflow: url }, seconds: 12.5 }));
+  };
+  await edit('logreg', 'https://mlflow.example.com/#/experiments/1/runs/abc');
+  await edit('mlp', 'http://127.0.0.1:34869/#/experiments/1/runs/def');
+  const { input } = await collectReportInput(options(root));
+  const [logreg, mlp] = input.models;
+  expect(logreg?.links).toEqual({ mlflowRunUrl: 'https://mlflow.example.com/#/experiments/1/runs/abc' });
+  expect(mlp?.links).toBeUndefined();
+  expect(logreg?.cost).toMatchObject({ trainSeconds: 12.5, epochs: 4 });
+  expect(logreg?.cost?.modelBytes).toBeGreaterThan(0);
 });
