@@ -136,11 +136,12 @@ describe.skipIf(!server.available)('the pipeline against the real ClearML and ML
       }
 
       expect(task.plots).toEqual(['confusion_matrix', 'learning_curves', 'roc']);
-      expect(Object.keys(task.artifacts).sort()).toEqual(['eval/' + `${model}.json`, 'plots/confusion.json', 'plots/history.json', 'plots/roc.json']);
+      expect(Object.keys(task.artifacts).sort()).toEqual(['eval/' + `${model}.json`, 'plots/confusion.json', 'plots/history.json', 'plots/pr.json', 'plots/roc.json']);
       const sha = async (f: string) => createHash('sha256').update(await readFile(join(repo, f))).digest('hex');
       expect(task.artifact_sha256).toEqual({
         'plots/history.json': await sha(`models/${model}/history.json`),
         'plots/roc.json': await sha(`plots/${model}/roc.json`),
+        'plots/pr.json': await sha(`plots/${model}/pr.json`),
         'plots/confusion.json': await sha(`plots/${model}/confusion.json`),
         [`eval/${model}.json`]: await sha(`metrics/eval/${model}.json`),
       });

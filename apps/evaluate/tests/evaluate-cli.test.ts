@@ -44,7 +44,7 @@ describe('on penguins', () => {
     const majority = meta.classCounts.train.indexOf(Math.max(...meta.classCounts.train));
     expect(metrics.baseline).toMatchObject({ name: 'majority_class', accuracy: meta.classCounts.test[majority]! / meta.rows.test, roc_auc: 0.5 });
     for (const k of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss']) expect(typeof metrics[k]).toBe('number');
-    expect((await readdir(join(cwd, 'plots/logreg'))).sort()).toEqual(['confusion.json', 'roc.json']);
+    expect((await readdir(join(cwd, 'plots/logreg'))).sort()).toEqual(['confusion.json', 'pr.json', 'roc.json']);
     const again = await runStageCli('evaluate', ['--model', 'logreg', '--features', features, '--no-tracking'], { cwd });
     expect(again.exitCode).toBe(0);
     expect(await readFile(join(cwd, 'metrics/eval/logreg.json'), 'utf8')).toBe(bytes);
