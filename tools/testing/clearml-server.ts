@@ -108,6 +108,17 @@ export function parseEnvSh(text: string): Record<string, string> {
 
 const pingSchema = z.object({ meta: z.object({ result_code: z.number() }) });
 /** `debug.ping` answers (no auth needed). */
+/** `answers`, tried up to 4 times 2 s apart: a server busy under the test load can miss one ping. */
+async function answersPatiently(apiHost: string): Promise<string | undefined> {
+  let problem: string | undefined;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    problem = await answers(apiHost, 10_000);
+    if (problem === undefined) return undefined;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  return problem;
+}
+
 async function answers(apiHost: string, timeoutMs = 3000): Promise<string | undefined> {
   try {
     const res = await request(`${apiHost}/debug.ping`, {
@@ -138,7 +149,7 @@ export async function resolveClearmlServer(opts: { env?: Env; log?: (line: strin
   const none = async () => undefined;
   const given = fromEnv(env, 'env');
   if (given) {
-    const problem = await answers(given.apiHost);
+    const problem = await answersPatiently(given.apiHost);
     if (problem) return { info: { available: false, reason: `CLEARML_API_HOST is set but ${problem}` }, release: none };
     return { info: given, release: none };
   }
@@ -163,7 +174,7 @@ export async function resolveClearmlServer(opts: { env?: Env; log?: (line: strin
   if (!existsSync(envSh)) return { info: { available: false, reason: `${startSh} succeeded but wrote no ${envSh}` }, release: none };
   const got = fromEnv(parseEnvSh(await readFile(envSh, 'utf8')), runningBefore ? 'running' : 'started');
   if (!got) return { info: { available: false, reason: `${envSh} lacks CLEARML_API_HOST / CLEARML_API_ACCESS_KEY / CLEARML_API_SECRET_KEY` }, release: none };
-  const problem = await answers(got.apiHost);
+  const problem = await answersPatiently(got.apiHost);
   if (problem) return { info: { available: false, reason: `after ${startSh}, ${problem}` }, release: none };
   if (!runningBefore) log(`[clearml-server] started the local ClearML server in ${Date.now() - t0} ms (${got.apiHost}); it is stopped when the tests end`);
 
