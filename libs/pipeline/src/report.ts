@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DvcCommandError, readDvcLock, readDvcPointer, type Dvc } from '@mlops-ts/dvc-adapter';
 import {
+  BootstrapParamsSchema,
   ConfusionCellSchema,
   DataQualitySchema,
   EvalMetricsSchema,
@@ -30,13 +31,7 @@ export const ReportParamsSchema = z.strictObject({
   higher_is_better: z.boolean().optional(),
   /** Decision threshold of binary models (0.5 = the most probable class, as evaluate predicts). */
   threshold: z.number().gt(0).lt(1).default(0.5),
-  bootstrap: z
-    .strictObject({
-      resamples: z.int().min(2).max(100_000).default(1000),
-      seed: z.int().default(42),
-      confidence: z.number().gt(0).lt(1).default(0.95),
-    })
-    .prefault({}),
+  bootstrap: z.strictObject(BootstrapParamsSchema.shape).prefault({}),
   /** The revision `dvc metrics diff` compares the workspace's metrics with (HEAD = the last commit's results). */
   metrics_diff_against: z.string().min(1).default('HEAD'),
 });

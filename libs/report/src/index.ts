@@ -8,6 +8,7 @@ export { chartImagePath, renderMarkdown, type MarkdownOptions } from './markdown
 export { renderReport, writeReport, type RenderedReport, type RenderReportOptions, type WriteReportOptions, type WrittenReport } from './report.js';
 export {
   BaselineMetricsSchema,
+  BootstrapParamsSchema,
   ConfusionCellSchema,
   CostSchema,
   DataQualitySchema,

@@ -26,6 +26,13 @@ export const BaselineMetricsSchema = z.looseObject({
   log_loss: metric.optional(),
 });
 
+/** Paired-bootstrap settings: resamples, seed and confidence level of the intervals. */
+export const BootstrapParamsSchema = z.object({
+  resamples: z.int().min(2).max(100_000).default(1000),
+  seed: z.int().default(42),
+  confidence: z.number().gt(0).lt(1).default(0.95),
+});
+
 /** `metrics/eval/<model>.json` as the evaluate stage writes it. */
 export const EvalMetricsSchema = z.looseObject({
   model: z.string().optional(),
@@ -218,13 +225,7 @@ export const ReportInputSchema = z.object({
   higherIsBetter: z.boolean().optional(),
   /** Decision threshold of binary models (0.5 = the most probable class, as evaluate predicts). */
   threshold: z.number().gt(0).lt(1).default(0.5),
-  bootstrap: z
-    .object({
-      resamples: z.int().min(2).max(100_000).default(1000),
-      seed: z.int().default(42),
-      confidence: z.number().gt(0).lt(1).default(0.95),
-    })
-    .prefault({}),
+  bootstrap: BootstrapParamsSchema.prefault({}),
   /** The majority-class baseline: `prior` = the train split's class frequencies (each test row gets them as probabilities). */
   baseline: z.object({ name: z.string().default('majority_class'), prior: z.array(z.number().min(0).max(1)).min(2).optional() }).prefault({}),
   dataset: DatasetSchema.optional(),
