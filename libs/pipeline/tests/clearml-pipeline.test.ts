@@ -23,7 +23,11 @@ import { startClearmlAgents, type ClearmlAgents } from '../../../tools/testing/c
 import { dvcPipelineStages, runClearmlDvcPipeline } from '../src/clearml-pipeline.js';
 
 const DVC = join(repoRoot, '.venv', 'bin', 'dvc');
-const PARAMS = { prepare: { rows: 3 }, shard: { scale: 2, pause: 0 } };
+// shard.pause > 0: each shard waits (up to that many seconds) until the other one has started too, in the folder
+// shard.barrier shared by the agents on this machine, so that the queue test proves that the two agents ran the two
+// independent steps at the same time, whatever the agents' polling rhythm under load (a fixed sleep could let one
+// agent finish both before the other polled)
+const PARAMS = { prepare: { rows: 3 }, shard: { scale: 2, pause: 0, barrier: 'none' } };
 const SEED = { tracked: { 'seed.txt': 'seed 1\n' } };
 
 /** prepare → shard@a, shard@b (foreach) → report: shell commands writing small files. */
@@ -40,9 +44,9 @@ function dvcYaml(): Record<string, unknown> {
       shard: {
         foreach: ['a', 'b'],
         do: {
-          cmd: 'sleep ${shard.pause} && mkdir -p shards && cp data/base.txt shards/${item}.txt && echo "shard ${item} x${shard.scale}" >> shards/${item}.txt',
+          cmd: 'if [ ${shard.pause} -gt 0 ]; then mkdir -p ${shard.barrier} && touch ${shard.barrier}/${item} && n=0 && while [ ! -e ${shard.barrier}/a ] || [ ! -e ${shard.barrier}/b ]; do n=$((n + 1)); if [ $n -gt $((${shard.pause} * 2)) ]; then echo "shard ${item}: the other shard did not start within ${shard.pause} s" >&2; exit 1; fi; sleep 0.5; done; fi && mkdir -p shards && cp data/base.txt shards/${item}.txt && echo "shard ${item} x${shard.scale}" >> shards/${item}.txt',
           deps: ['data/base.txt'],
-          params: ['shard.scale', 'shard.pause'],
+          params: ['shard.scale', 'shard.pause', 'shard.barrier'],
           outs: ['shards/${item}.txt'],
         },
       },
@@ -125,7 +129,7 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
         ['shard@b', ['prepare']],
         ['report', ['shard@a', 'shard@b']],
       ]);
-      expect(stages.find((x) => x.stage === 'shard@b')!.params).toEqual({ 'shard.scale': 2, 'shard.pause': 0 });
+      expect(stages.find((x) => x.stage === 'shard@b')!.params).toEqual({ 'shard.scale': 2, 'shard.pause': 0, 'shard.barrier': 'none' });
       expect(stages.find((x) => x.stage === 'report')!.artifacts).toEqual([{ path: 'metrics.json', kind: 'metrics' }]);
     } finally {
       await repo.remove();
@@ -170,7 +174,7 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
       // each step's hyperparameters are the stage's params, read from params.yaml
       const byName = new Map(tasks.map((t) => [t.name, t.id]));
       expect((await client.tasks.getHyperParams(byName.get('prepare')!))['params']).toEqual({ 'prepare.rows': String(PARAMS.prepare.rows) });
-      expect((await client.tasks.getHyperParams(byName.get('shard@a')!))['params']).toEqual({ 'shard.scale': '2', 'shard.pause': '0' });
+      expect((await client.tasks.getHyperParams(byName.get('shard@a')!))['params']).toEqual({ 'shard.scale': '2', 'shard.pause': '0', 'shard.barrier': 'none' });
       // outs / metrics as artifacts
       const metricsArtifact = await client.artifacts.download(byName.get('report')!, 'metrics.json');
       expect(JSON.parse(metricsArtifact.toString('utf8'))).toEqual({ lines: 8 });
@@ -183,7 +187,7 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
       expect(Object.fromEntries(Object.entries(read.nodes).map(([k, n]) => [k, [n.parents, n.status, n.executed]]))).toEqual(
         Object.fromEntries(['prepare', 'shard@a', 'shard@b', 'report'].map((k) => [k, [dag[k]!.parents, 'completed', byName.get(k)]])),
       );
-      expect(read.nodes['shard@b']!.parameters).toEqual({ 'params/shard.scale': '2', 'params/shard.pause': '0' });
+      expect(read.nodes['shard@b']!.parameters).toEqual({ 'params/shard.scale': '2', 'params/shard.pause': '0', 'params/shard.barrier': 'none' });
       // the DVC side is right
       expect(await repo.dvcStatus()).toEqual({});
       expect(await readFile(join(repo.dir, 'shards/b.txt'), 'utf8')).toBe('row 1\nrow 2\nrow 3\nshard b x2\n');
@@ -291,8 +295,9 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
     });
 
     it('both workers run steps; statuses completed; DAG, params, dvc.lock and dvc status right here', async () => {
-      // the shards sleep a little so that the two of them, enqueued together, land on the two agents
-      const repo = await makeRepo('clearml-queue', dvcYaml(), { ...PARAMS, shard: { ...PARAMS.shard, pause: 7 } }, SEED);
+      // each shard waits for the other (see PARAMS): the two, enqueued together, must run on the two agents at once
+      const barrier = join(work, 'barrier');
+      const repo = await makeRepo('clearml-queue', dvcYaml(), { ...PARAMS, shard: { ...PARAMS.shard, pause: 90, barrier } }, SEED);
       try {
         const t0 = Date.now();
         const run = await runClearmlDvcPipeline({ client, dvcYaml: join(repo.dir, 'dvc.yaml'), project: uniqueProjectName('pipeline-queue'), name: 'dvc-queue', queue, pickupTimeoutMs: 120_000, dvcBin: DVC, env: process.env, log }).catch(
@@ -316,7 +321,7 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
           report: [['shard@a', 'shard@b'], 'completed', queue],
         });
         const shardA = tasks.find((t) => t.name === 'shard@a')!;
-        expect((await client.tasks.getHyperParams(shardA.id))['params']).toEqual({ 'shard.scale': '2', 'shard.pause': '7' });
+        expect((await client.tasks.getHyperParams(shardA.id))['params']).toEqual({ 'shard.scale': '2', 'shard.pause': '90', 'shard.barrier': barrier });
         const script = (await client.tasks.get(shardA.id)).script;
         expect(script?.binary).toBe('/bin/bash');
         expect(script?.repository).toBe(repo.dir);
@@ -362,9 +367,11 @@ describe.skipIf(!server.available)('dvc.yaml as a ClearML pipeline (real server)
         expect(tasks.map((t) => [t.name, t.status])).toEqual([['slow', 'stopped']]);
         const dag = await dagOf(controllerId);
         expect([dag['slow']!.status, dag['later']!.status]).toEqual(['aborted', 'skipped']);
-        // the agent is free again: the queue is empty and no worker still runs the step
-        const workers = await client.transport.call('workers.get_all', {}, z.object({ workers: z.array(z.object({ id: z.string(), task: z.object({ id: z.string() }).loose().nullish() }).loose()) }).loose());
-        expect(workers.workers.filter((w) => w.task?.id === tasks[0]!.id)).toEqual([]);
+        // the agent is free again: no worker still runs the step. A worker's entry is what it last reported (agents
+        // report every few seconds), so it may name the stopped task for a moment: poll, up to a minute
+        const workersSchema = z.object({ workers: z.array(z.object({ id: z.string(), task: z.object({ id: z.string() }).loose().nullish() }).loose()) }).loose();
+        const busy = async () => (await client.transport.call('workers.get_all', {}, workersSchema)).workers.filter((w) => w.task?.id === tasks[0]!.id).map((w) => w.id);
+        await expect.poll(busy, { timeout: 60_000, interval: 1_000 }).toEqual([]);
       } finally {
         await repo.remove();
       }
