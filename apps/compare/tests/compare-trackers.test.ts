@@ -194,7 +194,7 @@ test('a ClearML task holding another scalar than the metrics file: the value, th
   expect(s.trackers.rankings['clearml']?.map((x) => x.model)).toEqual(['b', 'a']);
 });
 
-test('ClearML down at compare time: compare.json is written, MLflow still registers, one line names the server (no keys), exit 1', async () => {
+test('ClearML down at compare time: compare.json is written, MLflow still registers, one line names the server (no keys), exit 1; MLflow down alike', async () => {
   const c = await newCase('down');
   await metricsFile(c, 'a', { accuracy: 0.75, roc_auc: 0.875 });
   await metricsFile(c, 'b', { accuracy: 0.625, roc_auc: 0.75 });
@@ -215,4 +215,14 @@ test('ClearML down at compare time: compare.json is written, MLflow still regist
   const s = (await summaryOf(c)).json;
   expect(s.champion?.model).toBe('a');
   expect(s.trackers).toMatchObject({ read: ['mlflow'], unavailable: ['clearml'], ranking_agrees: true });
+
+  // MLflow down instead: the same policy; ClearML still tags and publishes the champion's model.
+  const mlflowDown = `http://127.0.0.1:${await freePort()}`;
+  const m = await runStageCli('compare', [], { cwd: c.cwd, env: { ...env(), MLFLOW_TRACKING_URI: mlflowDown, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' } });
+  expect(m.exitCode, m.stderr).toBe(1);
+  const mlflowLines = m.stderr.split('\n').filter((l) => l.includes(mlflowDown));
+  expect(mlflowLines, m.stderr).toHaveLength(1);
+  expect(mlflowLines[0]).toMatch(/^compare: .*: metrics\/compare\.json is written from the metrics files; not cross-checked in MLflow, no alias set$/);
+  expect(m.stderr).toMatch(/published and tagged champion ClearML model \S+ \(a\)/);
+  expect((await summaryOf(c)).json.trackers).toMatchObject({ read: ['clearml'], unavailable: ['mlflow'], ranking_agrees: true });
 });

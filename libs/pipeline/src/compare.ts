@@ -123,7 +123,9 @@ async function readEvalMetrics(dir: string, model: string): Promise<{ metrics: R
 /**
  * The compare stage: ranks the models by `compare.metric` from the DVC-versioned metrics files, crowns the best
  * only when it beats the majority-class baseline, and registers it under `compare.alias` only when the champion
- * changes. `metrics/compare.json` is deterministic (no run ids, no versions) and says why there is no champion.
+ * changes (MLflow alias; ClearML tag on its task and output model, the model published). Each tracker's ranking of
+ * the recorded runs is a check against the files. `metrics/compare.json` has no timestamps or versions: its links
+ * change only when the runs do; it says why there is no champion and where the trackers disagree.
  */
 export async function compareModels(o: CompareModelsOptions): Promise<CompareResult> {
   const log = o.log ?? (() => undefined);
