@@ -234,9 +234,20 @@ function metricLine(d: MetricDisagreement): string {
   return `${label(d.tracker)} run of ${d.model} says ${d.metric}=${d.tracker_value ?? '(missing)'}, ${d.model}'s metrics file says ${d.file}`;
 }
 
-/** The metrics the evaluate stage logs as `test_<name>`, back under their file names, for a tracker's ranking. */
-function testMetricsOf(held: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(METRIC_NAMES.flatMap((k) => (held[`test_${k}`] !== undefined ? [[k, held[`test_${k}`]!]] : [])));
+/**
+ * The metrics the evaluate stage logs as `test_<name>`, back under their file names, for a tracker's ranking. A value
+ * within float32 rounding of the file's ranks as the file's (ClearML stores float32: two models a rounding apart
+ * must not swap places); one further off is a disagreement of its own and ranks as the tracker holds it.
+ */
+function testMetricsOf(held: Record<string, number>, file: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    METRIC_NAMES.flatMap((k) => {
+      const v = held[`test_${k}`];
+      if (v === undefined) return [];
+      const f = file[`test_${k}`];
+      return [[k, f !== undefined && metricDisagreements('', '', { m: f }, { m: v }).length === 0 ? f : v]];
+    }),
+  );
 }
 
 /**
@@ -287,7 +298,7 @@ async function crossCheck(
       out.disagreements.push(...metricDisagreements(r.model, tracker, files[r.model] ?? {}, r.snapshot.metrics));
     }
     const ranking = rankByMetric(
-      runs.map((r) => ({ model: r.model, runId: r.runId, metrics: testMetricsOf(r.snapshot.metrics), params: r.snapshot.params })),
+      runs.map((r) => ({ model: r.model, runId: r.runId, metrics: testMetricsOf(r.snapshot.metrics, files[r.model] ?? {}), params: r.snapshot.params })),
       metric,
       higher,
     );
