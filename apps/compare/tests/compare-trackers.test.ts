@@ -198,12 +198,12 @@ test('a ClearML task holding another scalar than the metrics file: the value, th
 
 test('ClearML down at compare time: compare.json is written, MLflow still registers, one line names the server (no keys), exit 1; MLflow down alike', async () => {
   const c = await newCase('down');
-  // b beats a by less than float32 rounding: ClearML holds the same value for both and must still rank b first.
-  const near = 0.875 + 1e-10;
+  // b beats a by less than float32 rounding in the files, and the trackers hold b rounded (as a float32 store would):
+  // within rounding is no disagreement, so the trackers' tie must not be reported as another order either.
   await metricsFile(c, 'a', { accuracy: 0.75, roc_auc: 0.875 });
-  await metricsFile(c, 'b', { accuracy: 0.75, roc_auc: near });
+  await metricsFile(c, 'b', { accuracy: 0.75, roc_auc: 0.875 + 1e-10 });
   await trackedRun(c, 'a', { accuracy: 0.75, roc_auc: 0.875 });
-  await trackedRun(c, 'b', { accuracy: 0.75, roc_auc: near });
+  await trackedRun(c, 'b', { accuracy: 0.75, roc_auc: 0.875 });
   const down = `http://127.0.0.1:${await freePort()}`;
 
   const t0 = Date.now();
@@ -218,7 +218,8 @@ test('ClearML down at compare time: compare.json is written, MLflow still regist
   expect(r.stderr).toMatch(/registered .* version 1 \(b\) as @champion/);
   const s = (await summaryOf(c)).json;
   expect(s.champion?.model).toBe('b');
-  expect(s.trackers).toMatchObject({ read: ['mlflow'], unavailable: ['clearml'], ranking_agrees: true });
+  expect(s.trackers).toMatchObject({ read: ['mlflow'], unavailable: ['clearml'], ranking_agrees: true, disagreements: [] });
+  expect(s.trackers.rankings['mlflow']?.map((x) => x.model)).toEqual(['b', 'a']);
 
   // MLflow down instead: the same policy; ClearML still tags and publishes the champion's model.
   const mlflowDown = `http://127.0.0.1:${await freePort()}`;

@@ -236,8 +236,8 @@ function metricLine(d: MetricDisagreement): string {
 
 /**
  * The metrics the evaluate stage logs as `test_<name>`, back under their file names, for a tracker's ranking. A value
- * within float32 rounding of the file's ranks as the file's (ClearML stores float32: two models a rounding apart
- * must not swap places); one further off is a disagreement of its own and ranks as the tracker holds it.
+ * the cross-check accepts (within float32 rounding of the file's) ranks as the file's, so two models a rounding apart
+ * cannot swap places; one further off is a disagreement of its own and ranks as the tracker holds it.
  */
 function testMetricsOf(held: Record<string, number>, file: Record<string, number>): Record<string, number> {
   return Object.fromEntries(
