@@ -140,6 +140,8 @@ test('the champion\'s ClearML model is tagged and published, the tag moves with 
   const first = await runStageCli('compare', [], { cwd: c.cwd, env: env() });
   expect(first.exitCode, first.stderr).toBe(0);
   expect(first.stderr).toContain(`published and tagged champion ClearML model ${a.clearmlModel} (a)`);
+  // (the e2e pipeline test matches this line's start)
+  expect(first.stderr).toContain('[compare] cross-check: 4 runs in mlflow and clearml hold the metrics the files say and rank the models as they do');
   const s1 = await summaryOf(c);
   expect(s1.json.champion).toEqual({ model: 'a', score: 0.875, links: { mlflow: a.urls['mlflow'], clearml: a.urls['clearml'] } });
   expect(s1.json.ranking.map((r) => [r.model, r.links])).toEqual([

@@ -306,7 +306,7 @@ async function crossCheck(
     out.rankingDisagreements.push(...rankingDisagreements(tracker, fileOrder, ranking.map((r) => r.model)));
   }
   out.clearmlOutputModels = Object.fromEntries((snapshots['clearml'] ?? []).map((r) => [r.model, r.snapshot.outputModels ?? []]));
-  const trackers = out.rankings.map((r) => label(r.tracker)).join(' and ') || 'no tracker';
+  const trackers = out.rankings.map((r) => r.tracker).join(' and ') || 'no tracker';
   if (out.disagreements.length === 0 && out.rankingDisagreements.length === 0 && out.unreadable.length === 0) {
     log(`cross-check: ${out.checked.length} runs in ${trackers} hold the metrics the files say and rank the models as they do`);
   }
