@@ -56,6 +56,6 @@ test('a champion without a run record (trained elsewhere): said once, ranked and
   expect(r.exitCode, r.stderr).toBe(0);
   expect(r.stderr.split('\n').filter((l) => /no run record/.test(l))).toHaveLength(1);
   const summary = JSON.parse(await readFile(join(r.cwd, 'metrics/compare.json'), 'utf8')) as { champion: unknown; ranking: { model: string }[] };
-  expect(summary.champion).toEqual({ model: 'logreg', score: 0.9 });
+  expect(summary.champion).toEqual({ model: 'logreg', score: 0.9, links: { mlflow: null, clearml: null } });
   expect(summary.ranking.map((x) => x.model)).toEqual(['logreg', 'mlp']);
 });

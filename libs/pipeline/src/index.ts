@@ -2,7 +2,7 @@ export { STAGE_PARAMS, allParamsSections, type StageName } from './stages.js';
 export { RUN_RECORDS_DIR, readRunRecord, writeRunRecord, runRecordPath } from './records.js';
 export { trainModel, modelParamsOf, modelSignature, type TrainModelOptions, type TrainModelResult } from './train.js';
 export { evaluateModel, majorityBaseline, classPrior, precisionRecallPoints, scalarsOf, METRIC_NAMES, type EvaluateModelOptions, type EvaluateModelResult, type OpenTracker, type Scalars, type MetricName, type PrPoint } from './evaluate.js';
-export { compareModels, type CompareModelsOptions, type CompareResult } from './compare.js';
+export { compareModels, type CompareModelsOptions, type CompareResult, type OpenedRegistry, type TrackerRanking } from './compare.js';
 export { collectReportInput, isLoopback, reportModels, ReportParamsSchema, type ReportParams, type ReportStageOptions, type ReportStageResult } from './report.js';
 export { checkPipelineParams, type CheckResult } from './check.js';
 export { openStageTracking, type StageTracking } from './tracking.js';

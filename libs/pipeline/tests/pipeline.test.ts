@@ -223,8 +223,9 @@ describe('compare', () => {
     expect(result.ranking.map((r) => r.model)).toEqual(['mlp', 'logreg', 'tiny']);
     expect(opened).toBe(0);
     expect(lines.filter((l) => /no run record/.test(l))).toHaveLength(1);
-    const summary = JSON.parse(await readFile(out, 'utf8')) as { champion: unknown; baseline: unknown; ranking: { model: string; beats_baseline: boolean }[] };
-    expect(summary.champion).toEqual({ model: 'mlp', score: 0.95 });
+    const summary = JSON.parse(await readFile(out, 'utf8')) as { champion: unknown; baseline: unknown; trackers: unknown; ranking: { model: string; beats_baseline: boolean }[] };
+    expect(summary.champion).toEqual({ model: 'mlp', score: 0.95, links: { mlflow: null, clearml: null } });
+    expect(summary.trackers).toEqual({ read: [], unavailable: [], ranking_agrees: null, rankings: {}, disagreements: [], unreadable: [] });
     expect(summary.baseline).toEqual({ name: 'majority_class', score: 0.44 });
     expect(summary.ranking.map((r) => [r.model, r.beats_baseline])).toEqual([['mlp', true], ['logreg', true], ['tiny', false]]);
     expect(await readFile(join(dir, 'c1/compare.csv'), 'utf8')).toMatch(/^rank,model,score,accuracy,precision,recall,f1,roc_auc,log_loss\n1,mlp,0\.95,0\.95,,,0\.475,,\n/);

@@ -29,4 +29,17 @@ export { openClearmlTracking, clearmlSinkClient, clearmlConfigOf, type OpenClear
 export { openTracking, trackingConfigFromEnv, type OpenTrackingOptions, type OpenedTracking, type TrackingConfig } from './open-tracking.js';
 export { clearmlScalarOf, metricKeyOf, SPLIT_PREFIXES } from './scalars.js';
 export { zipFolder } from './zip.js';
-export { mlflowRunMetrics, clearmlTaskMetrics, metricDisagreements, tagClearmlChampion, type MetricDisagreement } from './cross-check.js';
+export {
+  mlflowRunMetrics,
+  clearmlTaskMetrics,
+  metricDisagreements,
+  tagClearmlChampion,
+  mlflowRunSnapshot,
+  clearmlTaskSnapshots,
+  rankingDisagreements,
+  publishClearmlChampionModel,
+  type MetricDisagreement,
+  type RankingDisagreement,
+  type TrackedRunSnapshot,
+  type ClearmlModelChampion,
+} from './cross-check.js';

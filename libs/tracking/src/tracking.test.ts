@@ -1,4 +1,4 @@
-import { clearmlScalarOf, fanOut, flattenParams, MemoryTracker, metricDisagreements, metricKeyOf, modelIdsOf, plotlyFigure, plotlyHtml, TrackingError } from './index.js';
+import { clearmlScalarOf, fanOut, flattenParams, MemoryTracker, metricDisagreements, metricKeyOf, modelIdsOf, plotlyFigure, plotlyHtml, rankingDisagreements, TrackingError } from './index.js';
 import type { Figure, Tracker, TrackerRun } from './index.js';
 import type * as Errors from './errors.js';
 
@@ -186,6 +186,16 @@ describe('metricDisagreements / clearmlScalarOf', () => {
       { model: 'm', tracker: 'clearml', metric: 'test_f1', file: 0.5, tracker_value: 0.51 },
       { model: 'm', tracker: 'clearml', metric: 'test_accuracy', file: 0.8, tracker_value: null },
     ]);
+  });
+  test('a tracker ranking the models it holds in another order is one disagreement, another best model a second', () => {
+    expect(rankingDisagreements('clearml', ['a', 'b', 'c'], ['a', 'b', 'c'])).toEqual([]);
+    // c is not in the tracker: the orders of a and b agree
+    expect(rankingDisagreements('mlflow', ['a', 'c', 'b'], ['a', 'b'])).toEqual([]);
+    const order = { tracker: 'clearml', tracker_order: ['a', 'c', 'b'], file_order: ['a', 'b', 'c'] };
+    expect(rankingDisagreements('clearml', ['a', 'b', 'c'], ['a', 'c', 'b'])).toEqual([{ ...order, kind: 'order' }]);
+    const best = { tracker: 'clearml', tracker_order: ['b', 'a'], file_order: ['a', 'b'] };
+    expect(rankingDisagreements('clearml', ['a', 'b'], ['b', 'a'])).toEqual([{ ...best, kind: 'order' }, { ...best, kind: 'champion' }]);
+    expect(rankingDisagreements('clearml', ['a', 'b'], [])).toEqual([]);
   });
   test('metric keys map to ClearML metric/variant and back', () => {
     for (const [key, metric, variant] of [['train_loss', 'loss', 'train'], ['valid_accuracy', 'accuracy', 'valid'], ['test_roc_auc', 'roc_auc', 'test'], ['baseline_test_f1', 'f1', 'baseline_test'], ['best_epoch', 'best_epoch', 'best_epoch']] as const) {
