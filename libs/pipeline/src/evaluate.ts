@@ -5,6 +5,7 @@ import { downsample, predictionsRecord, prCurve } from '@mlops-ts/report';
 import { OutputSet, StageInputError } from '@mlops-ts/stage-kit';
 import { FanOutRun, modelIdsOf, PipelineTags, type Figure, type Tracker, type TrackerRun, type TrackingTarget } from '@mlops-ts/tracking';
 import { readRunRecord, runRecordPath, writeRunRecord } from './records.js';
+import { runUrls } from './tracking.js';
 import { mlflowModelId, modelSignature } from './train.js';
 
 /** The scalar metrics evaluate writes for a model and for the baseline (same names). */
@@ -233,6 +234,9 @@ async function track(
       if (!report.delivered) log(`warning: the tracking server went away; the metrics files are written. ${report.pending ?? ''}`.trim());
       if (kind === 'linked') {
         const now = new Date().toISOString();
+        const ref = opened.targets ? Object.fromEntries(Object.entries(run.ref).filter(([t]) => opened.targets![t] && opened.targets![t].kind !== 'offline')) : run.ref;
+        // every tracker's link, as train records them: compare writes them into metrics/compare.json
+        const urls = runUrls(run, ref, opened.lastingUrl);
         await writeRunRecord(o.recordsDir, {
           format: 'mlops-ts.run-record/1',
           model: o.model,
@@ -240,10 +244,11 @@ async function track(
           pipelineRunId: record?.pipelineRunId ?? 'evaluate',
           tracking: opened.target,
           ...(opened.targets ? { targets: opened.targets } : {}),
-          ref: opened.targets ? Object.fromEntries(Object.entries(run.ref).filter(([t]) => opened.targets![t] && opened.targets![t].kind !== 'offline')) : run.ref,
+          ref,
           ...(loggedModelId ? { loggedModelId } : {}),
           ...(Object.keys(loggedModels).length ? { loggedModels } : {}),
           ...(run.url ? { url: (opened.lastingUrl ?? ((u: string) => u))(run.url) } : {}),
+          ...(Object.keys(urls).length ? { urls } : {}),
           delivered: report.delivered,
           ...(report.pending ? { pending: report.pending } : {}),
           startedAt: record?.startedAt ?? now,

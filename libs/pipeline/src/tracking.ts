@@ -1,4 +1,4 @@
-import { MemoryTracker, type OpenedTracking, type Tracker, type TrackingTarget } from '@mlops-ts/tracking';
+import { FanOutRun, MemoryTracker, type OpenedTracking, type Tracker, type TrackerRun, type TrackingTarget } from '@mlops-ts/tracking';
 
 export interface StageTracking {
   tracker: Tracker;
@@ -44,4 +44,14 @@ export async function openStageTracking(o: { enabled: boolean; offlineFallback: 
     const reason = error instanceof Error ? error.message : String(error);
     return offline(`tracking server unavailable (${reason}); tracking.offline_fallback is on: keeping the run on disk`);
   }
+}
+
+/** The runs of each tracker behind `run` (a fan-out's, or `run` itself). */
+export function runsOf(run: TrackerRun): readonly TrackerRun[] {
+  return run instanceof FanOutRun ? run.runs : [run];
+}
+
+/** tracker → lasting web URL of its run, for the trackers `ref` keeps (what a run record's `urls` holds). */
+export function runUrls(run: TrackerRun, ref: Record<string, string>, lasting: (url: string) => string = (u) => u): Record<string, string> {
+  return Object.fromEntries(runsOf(run).flatMap((r) => (r.url && ref[r.tracker] ? [[r.tracker, lasting(r.url)]] : [])));
 }

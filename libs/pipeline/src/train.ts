@@ -5,6 +5,7 @@ import { resolveTrainParams, saveModelFolder, trainClassifier, type ModelParams,
 import { jsonText, StageInputError, StageParamsError, writeDirAtomic, writeJsonAtomic, type GitFacts } from '@mlops-ts/stage-kit';
 import { FanOutRun, flattenParams, modelIdsOf, PipelineTags, type Figure, type LoggedModelRef, type ModelSignature, type RunRecord, type Tracker, type TrackerRun, type TrackingParams, type TrackingTarget } from '@mlops-ts/tracking';
 import { writeRunRecord } from './records.js';
+import { runUrls } from './tracking.js';
 
 
 export interface TrainModelOptions {
@@ -105,7 +106,7 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult
       : o.target.kind === 'offline'
         ? {}
         : run.ref;
-    const urls = Object.fromEntries(runsOf(run).flatMap((r) => (r.url && ref[r.tracker] ? [[r.tracker, lasting(r.url)]] : [])));
+    const urls = runUrls(run, ref, lasting);
     const url = urls['mlflow'] ?? Object.values(urls)[0];
     const loggedModels = Object.fromEntries(Object.entries(result.loggedModels).filter(([t]) => ref[t]));
     if (o.offlineRun) await writeJsonAtomic(join(o.recordsDir, `${o.model}.offline-run.json`), o.offlineRun());
@@ -150,11 +151,6 @@ export function mlflowModelId(ref: LoggedModelRef): string | undefined {
   if ('mlflow' in ref.models) return ref.models['mlflow']?.modelId;
   const trackers = Object.keys(ref.models);
   return trackers.length === 1 && trackers[0] !== 'clearml' ? ref.modelId : undefined;
-}
-
-/** The runs of each tracker behind `run` (a fan-out's, or `run` itself). */
-function runsOf(run: TrackerRun): readonly TrackerRun[] {
-  return run instanceof FanOutRun ? run.runs : [run];
 }
 
 /** The learning curves of a training history: loss and accuracy, train and valid, per epoch. */

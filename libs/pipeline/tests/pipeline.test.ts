@@ -156,7 +156,7 @@ describe('evaluate', () => {
 
   test('no run record (after dvc pull elsewhere): said once, a new run linked to the model and tagged with its md5 holds the metrics and the model', async () => {
     const lines: string[] = [];
-    const fresh = new MemoryTracker('mlflow');
+    const fresh = new MemoryTracker('mlflow', { runUrl: (id) => `http://mlflow.example:5000/#/experiments/1/runs/${id}` });
     const recordsDir = join(dir, 'eval/records-elsewhere');
     const result = await evaluateModel({
       ...evalOptions('e3'),
@@ -174,6 +174,8 @@ describe('evaluate', () => {
     const record = await readRunRecord(recordsDir, 'logreg');
     expect(record).toMatchObject({ ref: { mlflow: run.runId }, evaluateRef: { mlflow: run.runId }, tracking: { kind: 'server', uri: 'http://mlflow.example:5000' } });
     expect(record?.loggedModelId).toBe(`${run.runId}/model`);
+    // the tracker's link, as train records it (compare writes it into metrics/compare.json)
+    expect(record?.urls).toEqual({ mlflow: `http://mlflow.example:5000/#/experiments/1/runs/${run.runId}` });
   });
 
   test('a tracking server that is down leaves the metrics written and only warns', async () => {

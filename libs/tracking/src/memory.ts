@@ -25,8 +25,12 @@ export class MemoryTracker implements Tracker {
   readonly name: string;
   readonly runs: RecordedRun[] = [];
 
-  constructor(name = 'memory') {
+  readonly #runUrl: ((runId: string) => string) | undefined;
+
+  /** `runUrl`: the web page each run reports as its `url` (none by default), to stand in for a server's run. */
+  constructor(name = 'memory', options: { runUrl?: (runId: string) => string } = {}) {
     this.name = name;
+    this.#runUrl = options.runUrl;
   }
 
   async startRun(options: StartRunOptions): Promise<TrackerRun> {
@@ -58,6 +62,7 @@ export class MemoryTracker implements Tracker {
       tracker,
       runId: record.runId,
       ref: { [tracker]: record.runId },
+      ...(this.#runUrl ? { url: this.#runUrl(record.runId) } : {}),
       async logParams(params) {
         for (const [k, v] of Object.entries(params)) record.params[k] = String(v);
       },
