@@ -73,8 +73,9 @@ export function registerSweepCommand(program: Command, deps: SweepCommandDeps): 
     .option('--out <file>', 'write the result (best, every trial) as JSON here')
     .option('--project <project>', 'ClearML project (default: tracking.clearml.project, else tracking.experiment)')
     .option('--params <file>', 'the params file', 'params.yaml')
+    .option('--repository <url>', 'what the agents clone (default: this repository\'s path, for agents on this machine; a URL for agents elsewhere)')
     .option('--pickup-timeout <seconds>', 'a trial no agent picks up within this time fails', positiveInt('--pickup-timeout'), 600)
-    .action(async (opts: { queue?: string; model?: string; param: Record<string, string>; random?: number; seed?: number; metric?: string; lowerIsBetter?: boolean; maxTrials?: number; out?: string; project?: string; params: string; pickupTimeout: number }) => {
+    .action(async (opts: { queue?: string; model?: string; param: Record<string, string>; random?: number; seed?: number; metric?: string; lowerIsBetter?: boolean; maxTrials?: number; out?: string; project?: string; params: string; repository?: string; pickupTimeout: number }) => {
       const paramsFile = resolve(deps.cwd, opts.params);
       const dvcYaml = resolve(paramsFile, '..', 'dvc.yaml');
       if (!existsSync(paramsFile)) throw new StageUsageError(`no params file at ${paramsFile} (--params)`);
@@ -118,6 +119,7 @@ export function registerSweepCommand(program: Command, deps: SweepCommandDeps): 
           dvcYaml,
           project,
           queue: opts.queue,
+          ...(opts.repository ? { repository: opts.repository } : {}),
           ...(mlflowUri ? { trialEnv: { MLFLOW_TRACKING_URI: publicUri(mlflowUri) } } : {}),
           env: deps.env,
           pickupTimeoutMs: opts.pickupTimeout * 1000,

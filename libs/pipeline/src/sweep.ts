@@ -257,7 +257,7 @@ export function sweepTrialScript(o: { dvcDir: string; localDvcBin: string; cache
     `    for d in ${shq(dirname(o.nodeModules))}/libs/*/node_modules ${shq(dirname(o.nodeModules))}/apps/*/node_modules; do rel="\${d#${dirname(o.nodeModules).replace(/["$`\\]/g, '')}/}"; if [ -d "$d" ] && [ -d "$root/$(dirname "$rel")" ] && [ ! -e "$root/$rel" ]; then ln -s "$d" "$root/$rel"; fi; done; fi`,
     'elif [ -f "$root/tools/setup.sh" ]; then MLOPS_SKIP_DATA=1 bash "$root/tools/setup.sh" >&2; dvc="$root/.venv/bin/dvc"',
     'else dvc="$(command -v dvc)"; fi',
-    'echo "dvc: $dvc ($("$dvc" --version)), node $(node --version)"',
+    'echo "dvc: $dvc, node $(node --version)"',
     `shared=0; if [ -d ${shq(o.cacheDir)} ]; then "$dvc" config --local cache.dir ${shq(o.cacheDir)}; shared=1; fi`,
     'git config user.email >/dev/null || git config user.email "sweep@mlops-ts.invalid"',
     'git config user.name >/dev/null || git config user.name "mlops-ts sweep"',
