@@ -42,7 +42,7 @@ test('a typo key, a wrong type, fractions that do not sum to 1, an unknown colum
     /^check: .*: prepare\.seeed: unknown key$/,
     /^check: .*: split: .*(0\.95|sum|equal 1)/,
     /^check: .*: train\.epochs: must be "auto" or an integer from 1 to 100000 \(got "ten"\)$/,
-    /^check: .*: comapre: unknown section \(the stages read data, prepare, featurize, split, models, train, tracking, compare, report\)$/,
+    /^check: .*: comapre: unknown section \(the stages read data, prepare, featurize, split, models, train, tracking, compare, report, sweep\)$/,
     /^check: .*: data\.features\.numeric: column "Wing Span \(mm\)" is not in .*penguins\.json \(columns are: .*Species.*\)$/,
   ];
   expect(lines).toHaveLength(expected.length);

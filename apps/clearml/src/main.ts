@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { ClearmlClient, ClearmlConfigError, type ClearmlConfig, ClearmlOfflineSessionError, clearmlConfigFromEnv, deliverSpillFile, importOfflineSession, readOfflineSession, readSpillFile, SPILL_SUFFIX } from '@mlops-ts/clearml-client';
 import { runStage, StageUsageError } from '@mlops-ts/stage-kit';
 import { registerPipelineCommand } from './pipeline.js';
+import { registerSweepCommand } from './sweep.js';
 
 const log = (line: string) => process.stderr.write(`[clearml] ${line}\n`);
 const program = new Command('clearml').description('ClearML from the command line.').exitOverride();
@@ -78,4 +79,5 @@ program
   });
 
 registerPipelineCommand(program, { env: process.env, cwd: process.cwd(), log, out: (l) => process.stdout.write(`${l}\n`) });
+registerSweepCommand(program, { env: process.env, cwd: process.cwd(), log, out: (l) => process.stdout.write(`${l}\n`) });
 process.exitCode = await runStage('clearml', () => program.parseAsync());

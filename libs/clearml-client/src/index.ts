@@ -18,3 +18,4 @@ export * from './query/queries.js';
 export * from './events/index.js';
 export * from './offline/index.js';
 export * from './pipeline/index.js';
+export * from './automation/index.js';

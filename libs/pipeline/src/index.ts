@@ -7,3 +7,4 @@ export { collectReportInput, isLoopback, reportModels, ReportParamsSchema, type 
 export { checkPipelineParams, type CheckResult } from './check.js';
 export { openStageTracking, type StageTracking } from './tracking.js';
 export { dvcPipelineStages, dvcStepScript, lockFromLog, runClearmlDvcPipeline, DVC_PARAMS_SECTION, type ClearmlDvcPipelineOptions, type DvcPipelineStage } from './clearml-pipeline.js';
+export { planSweep, parseParamSpec, runClearmlSweep, runSweepTrial, sweepTrialScript, SweepParamsSchema, SWEEP_SECTION, type ClearmlSweepOptions, type ClearmlSweepResult, type SweepCliOptions, type SweepParams, type SweepPlan, type SweepTrialOptions } from './sweep.js';

@@ -2,6 +2,7 @@ import { DataParamsSchema, FeaturizeParamsSchema, PrepareParamsSchema, SplitPara
 import { ModelsParamsSchema, TrainParamsSchema } from '@mlops-ts/model-train';
 import { CompareParamsSchema, TrackingParamsSchema } from '@mlops-ts/tracking';
 import { ReportParamsSchema } from './report.js';
+import { SweepParamsSchema } from './sweep-params.js';
 
 /**
  * Every stage's params sections → the schemas that hold all of their rules: the one list the stage CLIs declare
@@ -16,6 +17,8 @@ export const STAGE_PARAMS = {
   evaluate: { tracking: TrackingParamsSchema },
   compare: { models: ModelsParamsSchema, compare: CompareParamsSchema, tracking: TrackingParamsSchema },
   report: { data: DataParamsSchema, models: ModelsParamsSchema, report: ReportParamsSchema },
+  // not a DVC stage: `npm run clearml -- sweep` (its defaults; each trial runs train + evaluate through dvc exp run)
+  sweep: { sweep: SweepParamsSchema },
 } as const;
 
 export type StageName = keyof typeof STAGE_PARAMS;

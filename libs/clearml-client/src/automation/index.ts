@@ -1,0 +1,2 @@
+export * from './space.js';
+export * from './optimizer.js';
