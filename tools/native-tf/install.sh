@@ -47,7 +47,7 @@ mkdir -p "$dir" || fail "cannot create the cache folder $dir"
 exec 9>"$dir/.lock"
 flock 9
 
-stamp_want="$(cat "$here/cache-package.json" "$here/cache-package-lock.json" "$here/extract_wheel.py" | sha256sum | cut -d' ' -f1) $WHEEL_SHA256 rev$BUILD_REV node-abi$(node -p process.versions.napi)"
+stamp_want="$(cat "$here/cache-package.json" "$here/cache-package-lock.json" "$here/extract_wheel.py" | sha256sum | cut -d' ' -f1) $WHEEL_SHA256 rev$BUILD_REV"
 
 # Loads tfjs-node from the cache folder (its own tfjs copy) and prints "<backend> <TF_Version>".
 probe_cache() {

@@ -7,3 +7,5 @@ export { collectReportInput, isLoopback, reportModels, ReportParamsSchema, type 
 export { checkPipelineParams, type CheckResult } from './check.js';
 export { openStageTracking, type StageTracking } from './tracking.js';
 export { dvcPipelineStages, dvcStepScript, lockFromLog, runClearmlDvcPipeline, DVC_PARAMS_SECTION, type ClearmlDvcPipelineOptions, type DvcPipelineStage } from './clearml-pipeline.js';
+// Apps pass `nativeTfDir: nativeTfDirFromEnv(env)` to trainModel/evaluateModel (apps depend on this package, not model-train).
+export { nativeTfDirFromEnv } from '@mlops-ts/model-train';
