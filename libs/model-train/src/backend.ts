@@ -107,10 +107,20 @@ function locateNative(options: SelectBackendOptions): string {
   return main;
 }
 
+/**
+ * tfjs-node 4.22.0 calls `util.isNullOrUndefined`, which Node 23 removed (every op would throw "is not a function"
+ * on Node 24). Puts its one-line meaning back on the `util` module, only where it is missing, before loading tfjs-node.
+ */
+function restoreUtilIsNullOrUndefined(): void {
+  const util = createRequire(import.meta.url)('node:util') as { isNullOrUndefined?: (value: unknown) => boolean };
+  if (typeof util.isNullOrUndefined !== 'function') util.isNullOrUndefined = (value) => value === null || value === undefined;
+}
+
 async function activate(name: BackendName, options: SelectBackendOptions): Promise<void> {
   if (name === 'tensorflow' && tf.findBackendFactory('tensorflow') === null) {
     // tfjs-node is optional (its install script downloads libtensorflow); loading it registers the backend.
     const target = locateNative(options);
+    restoreUtilIsNullOrUndefined();
     try {
       if (options.nativeTfDir === undefined) await import(target);
       else createRequire(import.meta.url)(target); // CommonJS, so it shares the CommonJS @tensorflow/tfjs loaded here
