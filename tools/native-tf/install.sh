@@ -15,7 +15,7 @@
 #   2. for this workspace, node_modules/.native-tf: a copy of the built tfjs-node (3.5 MB; its libraries stay linked
 #      to the cache) whose `@tensorflow/tfjs` and `@tensorflow/tfjs-core` resolve to the workspace's own copies, so the
 #      backend registers into the one tfjs-core engine the workspace uses (npm ci removes it; setup puts it back).
-#      Checked with @mlops-ts/model-train's selectBackend('tensorflow', { nativeTfDir }).
+#      Checked with @mlops-ts/model-train's selectBackend('tensorflow', { nativeTfDir }) and one op (2 + 3).
 # Prints that folder as the last line on stdout (apps find it there by default; MLOPS_NATIVE_TF_DIR overrides).
 # Idempotent: a second run checks the stamp and both loads (seconds). Safe to run from several processes (flock).
 # npm 11 install-script approval: cache-package.json's allowScripts allows tfjs-node's script and denies core-js's
@@ -58,6 +58,7 @@ probe_cache() {
 
 build() {
   local t0=$SECONDS
+  rm -f "$dir/.built"
   : >"$build_log"
   log "building tfjs-node $TFJS_NODE_VERSION on tensorflow-cpu $TF_VERSION in $dir (once; a few minutes, build log: $build_log)"
   local py="${PYTHON:-}"
@@ -162,8 +163,9 @@ check="$(cd "$root" && TF_CPP_MIN_LOG_LEVEL=1 node --conditions=@mlops-ts/source
   const { selectBackend } = await import('@mlops-ts/model-train');
   const tf = await import('@tensorflow/tfjs');
   const s = await selectBackend('tensorflow', { nativeTfDir: process.argv[1] });
-  process.stdout.write(s.backend + ' ' + tf.backend().binding.TF_Version + '\n');" "$view" 2>"$check_log")" ||
+  const sum = tf.add(tf.scalar(2), tf.scalar(3)).dataSync()[0];
+  process.stdout.write(s.backend + ' ' + tf.backend().binding.TF_Version + ' 2+3=' + sum + '\n');" "$view" 2>"$check_log")" ||
   fail "the workspace cannot load tfjs-node from $view: $(grep -v '^\s*$' "$check_log" | tail -1)$([ $cached = 1 ] && echo " (rm -rf $dir rebuilds it)")"
-[ "$check" = "tensorflow $TF_VERSION" ] || fail "the workspace's selectBackend('tensorflow', { nativeTfDir }) gave '$check', expected 'tensorflow $TF_VERSION'"
+[ "$check" = "tensorflow $TF_VERSION 2+3=5" ] || fail "the workspace's selectBackend('tensorflow', { nativeTfDir }) and one op gave '$check', expected 'tensorflow $TF_VERSION 2+3=5'"
 log "ready: backend tensorflow (TF $TF_VERSION) for this workspace from $view"
 echo "$view"
