@@ -11,10 +11,14 @@ import {
   buildModel,
   NATIVE_MIN_BATCH_SIZE,
   nativeTfDirFromEnv,
+  parseModelParams,
   parseModelsParams,
+  parseTrainParams,
   predictProba,
   selectBackend,
+  trainClassifier,
 } from '../src/index.js';
+import { separableBinary } from './synthetic.js';
 
 const nativeTfDir = nativeTfDirFromEnv(process.env);
 const skipNative = nativeTfDir === undefined && process.env['CI'] !== 'true';
@@ -93,6 +97,31 @@ describe.skipIf(skipNative)('native TensorFlow backend (tfjs-node on the tensorf
     expect((await selectBackend('tensorflow', { nativeTfDir: dir, batchSize: 16 })).backend).toBe('tensorflow');
     expect((await selectBackend('auto', { nativeTfDir: dir, batchSize: 256, nativeMinBatchSize: 256 })).backend).toBe('tensorflow');
     expect(notices).toHaveLength(1);
+  });
+
+  it('trainClassifier hands the plan\'s batch size to auto: batch 32 trains on wasm, 1024 on tensorflow', async () => {
+    const dir = builtNative();
+    const run = async (batchSize: number) => {
+      const logged: string[] = [];
+      const notices: string[] = [];
+      const { model, backend } = await trainClassifier({
+        model: parseModelParams({ type: 'logreg' }),
+        params: parseTrainParams({ epochs: 2, batchSize, backend: 'auto', earlyStopping: false }),
+        train: separableBinary(2048, 3, 1),
+        classes: ['0', '1'],
+        log: (line) => logged.push(line),
+        onBackendNotice: (line) => notices.push(line),
+        backendOptions: { nativeTfDir: dir },
+      });
+      model.dispose();
+      return { backend: backend.backend, first: logged[0], notices };
+    };
+    expect(await run(32)).toEqual({
+      backend: 'wasm',
+      first: 'backend: wasm',
+      notices: [`backend tensorflow skipped: batch 32 < ${NATIVE_MIN_BATCH_SIZE}, below which wasm trained faster on the bench (train.backend: tensorflow forces it); using wasm`],
+    });
+    expect(await run(1024)).toEqual({ backend: 'tensorflow', first: 'backend: tensorflow', notices: [] });
   });
 
   it('logreg, mlp_small and mlp_wide of params.yaml predict the same on wasm and tensorflow for the same weights', async () => {
