@@ -5,7 +5,7 @@
 #     started here for the duration of the run; its UI URL is printed
 #   - `npm run check` first: every stage's params and the feature columns against the raw table, all problems at
 #     once; bad params stop here, before `dvc repro` deletes any stage's previous outputs
-#   - the "tfjs-node is not installed" notice once per run (stages skip it: MLOPS_BACKEND_NOTICE_SHOWN=1)
+#   - the backend notice once per run (native TensorFlow built or not; stages skip theirs: MLOPS_BACKEND_NOTICE_SHOWN=1)
 #   - ends with a short summary (tools/summary.mjs: data quality, ranking, baseline, champion); the full table is
 #     `dvc metrics show`
 # Extra arguments go to `dvc repro` (e.g. `npm run pipeline -- featurize` or `-- --force`).
@@ -26,9 +26,12 @@ else
 fi
 
 # The training backend notice, once for the whole run instead of once per stage.
-if [ "${MLOPS_BACKEND_NOTICE_SHOWN:-}" != "1" ] &&
-  ! node -e "require.resolve('@tensorflow/tfjs-node', { paths: [process.argv[1]] })" "$root/libs/model-train" >/dev/null 2>&1; then
-  log "@tensorflow/tfjs-node is not installed: training uses the wasm backend (else cpu); npm install @tensorflow/tfjs-node for native TensorFlow"
+if [ "${MLOPS_BACKEND_NOTICE_SHOWN:-}" != "1" ]; then
+  if [ -n "${MLOPS_NATIVE_TF_DIR:-}" ] || [ -d node_modules/.native-tf ]; then
+    log "native TensorFlow backend found: backend auto trains on it from batch 1024 (wasm below, where wasm was faster) and evaluates on it"
+  elif ! node -e "require.resolve('@tensorflow/tfjs-node', { paths: [process.argv[1]] })" "$root/libs/model-train" >/dev/null 2>&1; then
+    log "native TensorFlow backend not built: training uses the wasm backend (else cpu); npm run setup -- --native-tf builds it"
+  fi
 fi
 export MLOPS_BACKEND_NOTICE_SHOWN=1
 

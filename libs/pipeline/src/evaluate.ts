@@ -81,6 +81,8 @@ export interface EvaluateModelOptions {
   log?: (line: string) => void;
   /** Skipped-backend notices of model-train (none without it). */
   onBackendNotice?: (line: string) => void;
+  /** Where `npm run setup -- --native-tf` built tfjs-node (model-train's `nativeTfDirFromEnv`). */
+  nativeTfDir?: string;
 }
 
 export interface EvaluateModelResult {
@@ -109,9 +111,9 @@ export function evaluationFigures(e: Evaluation): { roc: Figure; confusion_matri
 export async function evaluateModel(o: EvaluateModelOptions): Promise<EvaluateModelResult> {
   const log = o.log ?? (() => undefined);
   const modelDir = join(o.modelsDir, o.model);
-  // The fastest backend there is (predictions are the same on each); skipped ones only through the notice callback.
+  // The fastest backend there is (predictions agree within float rounding; no batch given: inference takes tensorflow); skipped ones only through the notice callback.
   const notice: { onBackendNotice?: (line: string) => void } = o.onBackendNotice ? { onBackendNotice: o.onBackendNotice } : {};
-  const backend = await selectBackend('auto', notice as SelectBackendOptions);
+  const backend = await selectBackend('auto', { ...(notice as SelectBackendOptions), ...(o.nativeTfDir ? { nativeTfDir: o.nativeTfDir } : {}) });
   log(`backend: ${backend.backend}`);
   const loaded = await loadModelFolder(modelDir).catch((error: unknown) => {
     throw new StageInputError(`${modelDir}: no trained model (${error instanceof Error ? error.message : String(error)}): run the train@${o.model} stage first`, { cause: error });

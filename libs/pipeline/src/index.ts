@@ -8,3 +8,5 @@ export { checkPipelineParams, type CheckResult } from './check.js';
 export { openStageTracking, type StageTracking } from './tracking.js';
 export { dvcPipelineStages, dvcStepScript, lockFromLog, runClearmlDvcPipeline, DVC_PARAMS_SECTION, type ClearmlDvcPipelineOptions, type DvcPipelineStage } from './clearml-pipeline.js';
 export { planSweep, parseParamSpec, runClearmlSweep, runSweepTrial, sweepTrialScript, SweepParamsSchema, SWEEP_SECTION, type ClearmlSweepOptions, type ClearmlSweepResult, type SweepCliOptions, type SweepParams, type SweepPlan, type SweepTrialOptions } from './sweep.js';
+// Apps pass `nativeTfDir: nativeTfDirFromEnv(env)` to trainModel/evaluateModel (apps depend on this package, not model-train).
+export { nativeTfDirFromEnv } from '@mlops-ts/model-train';

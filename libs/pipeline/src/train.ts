@@ -33,6 +33,8 @@ export interface TrainModelOptions {
   log?: (line: string) => void;
   /** Skipped-backend notices of model-train (none without it). */
   onBackendNotice?: (line: string) => void;
+  /** Where `npm run setup -- --native-tf` built tfjs-node (model-train's `nativeTfDirFromEnv`); without it `tensorflow` is looked for as a dependency. */
+  nativeTfDir?: string;
   /** Registers a cleanup that runs on SIGINT/SIGTERM (stage-kit's `ctx.onInterrupt`). */
   onInterrupt?: (cleanup: () => unknown) => () => void;
   /** A run that must be kept as a file (offline tracking): written to `<recordsDir>/<model>.offline-run.json`. */
@@ -184,6 +186,7 @@ async function trainAndSave(o: TrainModelOptions, run: TrackerRun, modelParams: 
     classes: meta.classes,
     log,
     ...notice,
+    ...(o.nativeTfDir ? { backendOptions: { nativeTfDir: o.nativeTfDir } } : {}),
     onEpochEnd: (e) => {
       run.logMetric({ key: 'train_loss', value: e.loss, step: e.epoch });
       run.logMetric({ key: 'train_accuracy', value: e.accuracy, step: e.epoch });
