@@ -5,13 +5,11 @@ import { ModelsParamsSchema, TrainParamsSchema } from '@mlops-ts/model-train';
 import { MemoryTracker, TrackingParamsSchema } from '@mlops-ts/tracking';
 import { renderSvg } from '@mlops-ts/report';
 import { execa } from 'execa';
-import { existsSync } from 'node:fs';
 import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { stringify } from 'yaml';
+import { launchChromium, openFileOffline } from '../../../tools/testing/chromium.js';
 import { penguinsFeatures, root, runStageCli } from '../../../tools/testing/stage-cli.js';
 
 // The model names dvc.yaml's top-level plots list by hand.
@@ -69,7 +67,7 @@ test('bad report params name the key and the file (exit 2); nothing is written',
 
 test('as dvc.yaml runs it: reports/report.html, report.md and report-images/; dvc failing (no repository) makes its sections "Unavailable", not the stage', async () => {
   const cwd = await workspace();
-  const r = await runStageCli('report', [], { cwd, env: { PATH: `${join(root, '.venv/bin')}:${process.env['PATH'] ?? ''}` } });
+  const r = await runStageCli('report', ['--no-tracking'], { cwd, env: { PATH: `${join(root, '.venv/bin')}:${process.env['PATH'] ?? ''}` } });
   expect(r.exitCode, r.stderr).toBe(0);
   expect((await readdir(join(cwd, 'reports'))).sort()).toEqual(['report-images', 'report.html', 'report.md']);
   const md = await readFile(join(cwd, 'reports/report.md'), 'utf8');
@@ -87,17 +85,9 @@ test('as dvc.yaml runs it: reports/report.html, report.md and report-images/; dv
 // As libs/report/tests/browser.test.ts does for the library: Debian's Chromium (or CHROMIUM), JavaScript off.
 test('the stage\'s reports/report.html in headless Chromium: every chart drawn, no request but the file, screenshot in tmp/', async () => {
   expect(reported, 'the CLI test above wrote a report').toBeDefined();
-  const executablePath = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
-  if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath}: install it (apt-get install -y chromium) or set CHROMIUM to its path`);
-  const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+  const browser = await launchChromium();
   try {
-    const url = pathToFileURL(join(reported!, 'reports/report.html')).href;
-    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
-    const requests: string[] = [];
-    context.on('request', (r) => requests.push(r.url()));
-    await context.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
-    const page = await context.newPage();
-    await page.goto(url, { waitUntil: 'load' });
+    const { page, requests, url, close } = await openFileOffline(browser, join(reported!, 'reports/report.html'));
     const figures = await page.locator('figure[data-chart]').all();
     const images = await readdir(join(reported!, 'reports/report-images'));
     expect(figures).toHaveLength(images.length);
@@ -111,7 +101,7 @@ test('the stage\'s reports/report.html in headless Chromium: every chart drawn, 
     expect(ranked).toBe(Object.keys(MODELS).length + 1); // and the baseline
     await page.screenshot({ path: join(root, 'tmp/report-stage/report-full.png'), fullPage: true });
     expect(requests).toEqual([url]);
-    await context.close();
+    await close();
   } finally {
     await browser.close();
   }
@@ -120,7 +110,7 @@ test('the stage\'s reports/report.html in headless Chromium: every chart drawn, 
 test('a missing predictions file: one line naming it and the stage to run (exit 1); no report', async () => {
   const cwd = await workspace();
   await rm(join(cwd, 'predictions/mlp_wide.json'));
-  const r = await runStageCli('report', ['--no-dvc'], { cwd });
+  const r = await runStageCli('report', ['--no-dvc', '--no-tracking'], { cwd });
   expect(r.exitCode).toBe(1);
   expect(r.stderr).toBe('report: predictions/mlp_wide.json not found: run the evaluate@mlp_wide stage first');
   await expect(access(join(cwd, 'reports'))).rejects.toThrow(/ENOENT/);

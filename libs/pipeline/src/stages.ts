@@ -15,7 +15,7 @@ export const STAGE_PARAMS = {
   train: { models: ModelsParamsSchema, train: TrainParamsSchema, tracking: TrackingParamsSchema },
   evaluate: { tracking: TrackingParamsSchema },
   compare: { models: ModelsParamsSchema, compare: CompareParamsSchema, tracking: TrackingParamsSchema },
-  report: { data: DataParamsSchema, models: ModelsParamsSchema, report: ReportParamsSchema },
+  report: { data: DataParamsSchema, models: ModelsParamsSchema, report: ReportParamsSchema, tracking: TrackingParamsSchema },
 } as const;
 
 export type StageName = keyof typeof STAGE_PARAMS;
