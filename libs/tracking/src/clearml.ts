@@ -1,7 +1,8 @@
 /**
- * ClearML behind the tracking port: a task per run (type `training`; `qc` for a comparison run; project = experiment), params as hyper-parameter
- * sections, metrics as scalars (metric/variant: `loss`/`train`), dataset inputs as configuration objects, artifacts
- * and the model on the fileserver (the model as an output model with design and labels), figures as Plotly plots.
+ * ClearML behind the tracking port: a task per run (type `training`, `qc` for a comparison run; project =
+ * experiment), params as hyper-parameter sections, metrics as scalars (metric/variant: `loss`/`train`), dataset
+ * inputs as configuration objects, artifacts and the model on the fileserver (the model as an output model with
+ * design and labels), figures as Plotly plots.
  * Online through `@mlops-ts/clearml-client` (REST + `EventsLogger`); with no server, or what an outage leaves, in
  * an offline session in the official SDK's format (`npm run clearml -- import <zip>` delivers it).
  */
