@@ -5,7 +5,7 @@ import { ModelsParamsSchema, TrainParamsSchema } from '@mlops-ts/model-train';
 import { MemoryTracker, TrackingParamsSchema } from '@mlops-ts/tracking';
 import { renderSvg } from '@mlops-ts/report';
 import { execa } from 'execa';
-import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -121,8 +121,7 @@ test("dvc.yaml's top-level plots: ROC and PR of every model overlaid, confusion 
   await cp(join(root, 'dvc.yaml'), join(cwd, 'dvc.yaml'));
   await execa('git', ['init', '-q'], { cwd });
   await execa(dvcBin, ['init', '-q'], { cwd });
-  await mkdir(join(cwd, '.dvc/plots'), { recursive: true });
-  await cp(join(root, '.dvc/plots/confusion_counts.json'), join(cwd, '.dvc/plots/confusion_counts.json'));
+  await cp(join(root, '.dvc/plots'), join(cwd, '.dvc/plots'), { recursive: true });
   const { stdout } = await execa(dvcBin, ['plots', 'show', '--json'], { cwd, env: { DVC_NO_ANALYTICS: '1' } });
   const data = (JSON.parse(stdout) as { data: Record<string, { type: string; content: Record<string, unknown> }[]> }).data;
   const names = Object.keys(MODELS);
@@ -132,10 +131,14 @@ test("dvc.yaml's top-level plots: ROC and PR of every model overlaid, confusion 
   type Spec = { data: { values: Record<string, unknown>[] }; encoding?: Record<string, { field: string }> };
   const roc = data['ROC (test)']![0]!.content as Spec;
   expect([roc.encoding?.['x']?.field, roc.encoding?.['y']?.field]).toEqual(['fpr', 'tpr']);
-  // one line per model (DVC names each by its file, the common prefix dropped)
+  // one colour per model (DVC names each by its file, the common prefix dropped), one line per class within it:
+  // penguins is multiclass, so each file holds three one-vs-rest curves that must not be joined into one line
   expect([...new Set(roc.data.values.map((v) => v['filename']))].sort()).toEqual(names.map((m) => `${m}/roc.json`));
+  expect(roc.encoding?.['detail']?.field).toBe('class');
+  for (const m of names) expect(new Set(roc.data.values.filter((v) => v['filename'] === `${m}/roc.json`).map((v) => v['class']))).toEqual(new Set(['Adelie', 'Chinstrap', 'Gentoo']));
   const pr = data['Precision-recall (test)']![0]!.content as Spec;
   expect([pr.encoding?.['x']?.field, pr.encoding?.['y']?.field]).toEqual(['recall', 'precision']);
+  expect(pr.encoding?.['detail']?.field).toBe('class');
   const curves = data['Learning curves mlp_small']![0]!.content as Spec;
   expect(new Set(curves.data.values.map((v) => v['field']))).toEqual(new Set(['loss', 'valLoss']));
 
