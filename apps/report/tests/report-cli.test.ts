@@ -5,13 +5,11 @@ import { ModelsParamsSchema, TrainParamsSchema } from '@mlops-ts/model-train';
 import { MemoryTracker, TrackingParamsSchema } from '@mlops-ts/tracking';
 import { renderSvg } from '@mlops-ts/report';
 import { execa } from 'execa';
-import { existsSync } from 'node:fs';
-import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { stringify } from 'yaml';
+import { launchChromium, openFileOffline } from '../../../tools/testing/chromium.js';
 import { penguinsFeatures, root, runStageCli } from '../../../tools/testing/stage-cli.js';
 
 // The model names dvc.yaml's top-level plots list by hand.
@@ -69,7 +67,7 @@ test('bad report params name the key and the file (exit 2); nothing is written',
 
 test('as dvc.yaml runs it: reports/report.html, report.md and report-images/; dvc failing (no repository) makes its sections "Unavailable", not the stage', async () => {
   const cwd = await workspace();
-  const r = await runStageCli('report', [], { cwd, env: { PATH: `${join(root, '.venv/bin')}:${process.env['PATH'] ?? ''}` } });
+  const r = await runStageCli('report', ['--no-tracking'], { cwd, env: { PATH: `${join(root, '.venv/bin')}:${process.env['PATH'] ?? ''}` } });
   expect(r.exitCode, r.stderr).toBe(0);
   expect((await readdir(join(cwd, 'reports'))).sort()).toEqual(['report-images', 'report.html', 'report.md']);
   const md = await readFile(join(cwd, 'reports/report.md'), 'utf8');
@@ -87,17 +85,9 @@ test('as dvc.yaml runs it: reports/report.html, report.md and report-images/; dv
 // As libs/report/tests/browser.test.ts does for the library: Debian's Chromium (or CHROMIUM), JavaScript off.
 test('the stage\'s reports/report.html in headless Chromium: every chart drawn, no request but the file, screenshot in tmp/', async () => {
   expect(reported, 'the CLI test above wrote a report').toBeDefined();
-  const executablePath = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
-  if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath}: install it (apt-get install -y chromium) or set CHROMIUM to its path`);
-  const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+  const browser = await launchChromium();
   try {
-    const url = pathToFileURL(join(reported!, 'reports/report.html')).href;
-    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
-    const requests: string[] = [];
-    context.on('request', (r) => requests.push(r.url()));
-    await context.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
-    const page = await context.newPage();
-    await page.goto(url, { waitUntil: 'load' });
+    const { page, requests, url, close } = await openFileOffline(browser, join(reported!, 'reports/report.html'));
     const figures = await page.locator('figure[data-chart]').all();
     const images = await readdir(join(reported!, 'reports/report-images'));
     expect(figures).toHaveLength(images.length);
@@ -111,7 +101,7 @@ test('the stage\'s reports/report.html in headless Chromium: every chart drawn, 
     expect(ranked).toBe(Object.keys(MODELS).length + 1); // and the baseline
     await page.screenshot({ path: join(root, 'tmp/report-stage/report-full.png'), fullPage: true });
     expect(requests).toEqual([url]);
-    await context.close();
+    await close();
   } finally {
     await browser.close();
   }
@@ -120,7 +110,7 @@ test('the stage\'s reports/report.html in headless Chromium: every chart drawn, 
 test('a missing predictions file: one line naming it and the stage to run (exit 1); no report', async () => {
   const cwd = await workspace();
   await rm(join(cwd, 'predictions/mlp_wide.json'));
-  const r = await runStageCli('report', ['--no-dvc'], { cwd });
+  const r = await runStageCli('report', ['--no-dvc', '--no-tracking'], { cwd });
   expect(r.exitCode).toBe(1);
   expect(r.stderr).toBe('report: predictions/mlp_wide.json not found: run the evaluate@mlp_wide stage first');
   await expect(access(join(cwd, 'reports'))).rejects.toThrow(/ENOENT/);
@@ -131,8 +121,7 @@ test("dvc.yaml's top-level plots: ROC and PR of every model overlaid, confusion 
   await cp(join(root, 'dvc.yaml'), join(cwd, 'dvc.yaml'));
   await execa('git', ['init', '-q'], { cwd });
   await execa(dvcBin, ['init', '-q'], { cwd });
-  await mkdir(join(cwd, '.dvc/plots'), { recursive: true });
-  await cp(join(root, '.dvc/plots/confusion_counts.json'), join(cwd, '.dvc/plots/confusion_counts.json'));
+  await cp(join(root, '.dvc/plots'), join(cwd, '.dvc/plots'), { recursive: true });
   const { stdout } = await execa(dvcBin, ['plots', 'show', '--json'], { cwd, env: { DVC_NO_ANALYTICS: '1' } });
   const data = (JSON.parse(stdout) as { data: Record<string, { type: string; content: Record<string, unknown> }[]> }).data;
   const names = Object.keys(MODELS);
@@ -142,10 +131,14 @@ test("dvc.yaml's top-level plots: ROC and PR of every model overlaid, confusion 
   type Spec = { data: { values: Record<string, unknown>[] }; encoding?: Record<string, { field: string }> };
   const roc = data['ROC (test)']![0]!.content as Spec;
   expect([roc.encoding?.['x']?.field, roc.encoding?.['y']?.field]).toEqual(['fpr', 'tpr']);
-  // one line per model (DVC names each by its file, the common prefix dropped)
+  // one colour per model (DVC names each by its file, the common prefix dropped), one line per class within it:
+  // penguins is multiclass, so each file holds three one-vs-rest curves that must not be joined into one line
   expect([...new Set(roc.data.values.map((v) => v['filename']))].sort()).toEqual(names.map((m) => `${m}/roc.json`));
+  expect(roc.encoding?.['detail']?.field).toBe('class');
+  for (const m of names) expect(new Set(roc.data.values.filter((v) => v['filename'] === `${m}/roc.json`).map((v) => v['class']))).toEqual(new Set(['Adelie', 'Chinstrap', 'Gentoo']));
   const pr = data['Precision-recall (test)']![0]!.content as Spec;
   expect([pr.encoding?.['x']?.field, pr.encoding?.['y']?.field]).toEqual(['recall', 'precision']);
+  expect(pr.encoding?.['detail']?.field).toBe('class');
   const curves = data['Learning curves mlp_small']![0]!.content as Spec;
   expect(new Set(curves.data.values.map((v) => v['field']))).toEqual(new Set(['loss', 'valLoss']));
 

@@ -21,6 +21,7 @@ import { StageInputError } from '@mlops-ts/stage-kit';
 import type { RunRecord } from '@mlops-ts/tracking';
 import { z } from 'zod';
 import { readRunRecord, runRecordPath } from './records.js';
+import { logReportToTrackers, type LoggedReport, type ReportTrackingOptions } from './report-tracking.js';
 
 /** The `report` section of params.yaml (the report stage; `npm run check` validates it through STAGE_PARAMS). */
 export const ReportParamsSchema = z.strictObject({
@@ -57,6 +58,11 @@ export interface ReportStageOptions {
   markdownFile: string;
   /** `dvc metrics diff` and `dvc exp show` (the app passes `createDvc()` of `@mlops-ts/dvc-adapter`); omit: both "Unavailable". */
   dvc?: Pick<Dvc, 'metricsDiff' | 'expShow'>;
+  /**
+   * Log the written report to the trackers (a comparison run in each, see `logReportToTrackers`); omit: the report
+   * files only. Best effort: a tracker that is down is one warning line, the stage still succeeds.
+   */
+  tracking?: ReportTrackingOptions;
   log?: (line: string) => void;
 }
 
@@ -69,6 +75,8 @@ export interface ReportStageResult {
   read: string[];
   /** Sections left without data, with the reason ("Unavailable: …" in the report). */
   unavailable: string[];
+  /** Per tracker: the comparison run the report went to, or why not (absent without `tracking`). */
+  tracked?: LoggedReport[];
 }
 
 const issuesText = (error: z.ZodError): string => error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -165,11 +173,12 @@ async function dvcSections(o: ReportStageOptions): Promise<NonNullable<ReportInp
 }
 
 /** Everything the report needs, read from the DVC-versioned files (and the run records for cost and links). */
-export async function collectReportInput(o: ReportStageOptions): Promise<{ input: ReportInput; read: string[] }> {
+export async function collectReportInput(o: ReportStageOptions): Promise<{ input: ReportInput; read: string[]; records: Record<string, RunRecord | undefined> }> {
   const names = Object.keys(o.models);
   if (names.length === 0) throw new StageInputError('params.yaml: models: no model to report on');
   const read: string[] = [];
   const models: ModelInput[] = [];
+  const records: Record<string, RunRecord | undefined> = {};
   let prior: number[] | undefined;
   let classes = o.classes ? [...o.classes] : undefined;
   for (const name of names) {
@@ -195,6 +204,7 @@ export async function collectReportInput(o: ReportStageOptions): Promise<{ input
       o.log?.(`warning: ${firstLine(error)}: no cost or links for ${name}`);
       return undefined;
     });
+    records[name] = record;
     const { cost, links } = await costAndLinks(record, join(o.modelsDir, name, 'weights.bin'), history?.length);
     prior ??= evalMetrics?.baseline?.prior;
     classes ??= predictions?.classes;
@@ -240,7 +250,7 @@ export async function collectReportInput(o: ReportStageOptions): Promise<{ input
     },
     dvc: await dvcSections(o),
   };
-  return { input, read };
+  return { input, read, records };
 }
 
 /** The `Unavailable: …` parts of an analysis, as `section: reason` lines. */
@@ -266,7 +276,7 @@ function unavailableParts(a: Analysis): string[] {
  */
 export async function reportModels(o: ReportStageOptions): Promise<ReportStageResult> {
   const log = o.log ?? (() => undefined);
-  const { input, read } = await collectReportInput(o);
+  const { input, read, records } = await collectReportInput(o);
   const compare = await readJson(o.compareFile, CompareSummarySchema, 'compare', false);
   if (compare) read.push(o.compareFile);
 
@@ -310,5 +320,8 @@ export async function reportModels(o: ReportStageOptions): Promise<ReportStageRe
   const unavailable = unavailableParts(analysis);
   for (const u of unavailable) log(`unavailable: ${u}`);
   log(`wrote ${o.htmlFile}, ${o.markdownFile} and ${imageFiles.length} charts in ${images}`);
-  return { htmlFile: o.htmlFile, markdownFile: o.markdownFile, imageFiles, analysis, read, unavailable };
+  const tracked = o.tracking
+    ? await logReportToTrackers({ analysis, files: { htmlFile: o.htmlFile, markdownFile: o.markdownFile, images: imageFiles }, records, tracking: o.tracking, log })
+    : undefined;
+  return { htmlFile: o.htmlFile, markdownFile: o.markdownFile, imageFiles, analysis, read, unavailable, ...(tracked ? { tracked } : {}) };
 }

@@ -16,7 +16,7 @@ export const STAGE_PARAMS = {
   train: { models: ModelsParamsSchema, train: TrainParamsSchema, tracking: TrackingParamsSchema },
   evaluate: { tracking: TrackingParamsSchema },
   compare: { models: ModelsParamsSchema, compare: CompareParamsSchema, tracking: TrackingParamsSchema },
-  report: { data: DataParamsSchema, models: ModelsParamsSchema, report: ReportParamsSchema },
+  report: { data: DataParamsSchema, models: ModelsParamsSchema, report: ReportParamsSchema, tracking: TrackingParamsSchema },
   // not a DVC stage: `npm run clearml -- sweep` (its defaults; each trial runs train + evaluate through dvc exp run)
   sweep: { sweep: SweepParamsSchema },
 } as const;

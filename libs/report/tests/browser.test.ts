@@ -4,36 +4,24 @@
  * must have asked for nothing but itself, and a full-page screenshot goes to `<repo>/tmp/report/` (gitignored).
  * Chromium: `/usr/bin/chromium` (Debian package `chromium`), or the path in the CHROMIUM environment variable.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, openFileOffline } from '../../../tools/testing/chromium.js';
 import { fmt, writeReport } from '../src/index.js';
 import { committedInput, tinyModelsInput } from './fixture.js';
 
-const executablePath = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
 const outDir = join(import.meta.dirname, '../../../tmp/report');
 
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath}: install it (apt-get install -y chromium) or set CHROMIUM to its path`);
-  browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
 });
 
 /** Opens a file with JavaScript off, recording every request; anything but the file itself is aborted. */
-async function open(file: string) {
-  const url = pathToFileURL(file).href;
-  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
-  const requests: string[] = [];
-  context.on('request', (r) => requests.push(r.url()));
-  await context.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
-  const page = await context.newPage();
-  await page.goto(url, { waitUntil: 'load' });
-  return { page, requests, url, close: () => context.close() };
-}
+const open = (file: string) => openFileOffline(browser, file);
 
 describe('the HTML report in Chromium', () => {
   it('tiny real models: every chart rendered with its series and axis titles, no network request, screenshot saved', async () => {

@@ -1,7 +1,8 @@
 /**
- * ClearML behind the tracking port: a task per run (type `training`, project = experiment), params as hyper-parameter
- * sections, metrics as scalars (metric/variant: `loss`/`train`), dataset inputs as configuration objects, artifacts
- * and the model on the fileserver (the model as an output model with design and labels), figures as Plotly plots.
+ * ClearML behind the tracking port: a task per run (type `training`, `qc` for a comparison run; project =
+ * experiment), params as hyper-parameter sections, metrics as scalars (metric/variant: `loss`/`train`), dataset
+ * inputs as configuration objects, artifacts and the model on the fileserver (the model as an output model with
+ * design and labels), figures as Plotly plots.
  * Online through `@mlops-ts/clearml-client` (REST + `EventsLogger`); with no server, or what an outage leaves, in
  * an offline session in the official SDK's format (`npm run clearml -- import <zip>` delivers it).
  */
@@ -134,22 +135,23 @@ export class ClearmlTracker implements Tracker {
     const o = StartRunOptionsSchema.parse(options);
     const project = this.options.project ?? o.experiment;
     const name = pad3(o.runName);
-    const tags = [...(this.options.tags ?? []), ...(o.tags['mlops.model'] ? [`model:${o.tags['mlops.model']}`] : [])];
+    const type = o.role === 'comparison' ? 'qc' : 'training';
+    const tags = [...(this.options.tags ?? []), ...(o.tags['mlops.model'] ? [`model:${o.tags['mlops.model']}`] : []), ...(o.role === 'comparison' ? ['comparison'] : [])];
     const client = this.options.client;
     if (!client) {
-      const session = await this.options.offlineSession({ dir: this.options.offlineDir, project, name, type: 'training', tags, script: this.scriptSection() });
-      const run = new ClearmlRun(this.options, { taskId: session.id, project, name, resumed: false }, undefined, session);
+      const session = await this.options.offlineSession({ dir: this.options.offlineDir, project, name, type, tags, script: this.scriptSection() });
+      const run = new ClearmlRun(this.options, { taskId: session.id, project, name, resumed: false, type }, undefined, session);
       await run.setTags(o.tags);
       return run;
     }
     const projectId = await clearmlProjectId(client, project);
     const created = await client.transport.call(
       'tasks.create',
-      { name, project: projectId, type: 'training', tags, system_tags: ['mlops-ts'], comment: `${o.runName} (${o.tags['mlops.dvc_stage'] ?? 'mlops-ts'})`, script: this.scriptSection(), ...(o.parentRunId ? { parent: o.parentRunId } : {}) },
+      { name, project: projectId, type, tags, system_tags: ['mlops-ts'], comment: `${o.runName} (${o.tags['mlops.dvc_stage'] ?? 'mlops-ts'})`, script: this.scriptSection(), ...(o.parentRunId ? { parent: o.parentRunId } : {}) },
       IdSchema,
     );
     await client.transport.call('tasks.started', { task: created.id }, AnySchema);
-    const run = new ClearmlRun(this.options, { taskId: created.id, project, projectId, name, resumed: false }, client);
+    const run = new ClearmlRun(this.options, { taskId: created.id, project, projectId, name, resumed: false, type }, client);
     await run.setTags(o.tags);
     return run;
   }
@@ -199,9 +201,11 @@ interface TaskInfo {
   continues?: string;
   /** The status of a resumed task when it was resumed (restored at the end if an edit had to reopen it). */
   status?: string;
+  /** The task type (`training`, or `qc` for a comparison); an outage's offline session keeps it. */
+  type?: string;
 }
 
-const CONTENT_TYPES: Record<string, string> = { '.json': 'application/json', '.csv': 'text/csv', '.html': 'text/html', '.txt': 'text/plain', '.zip': 'application/zip', '.parquet': 'application/octet-stream' };
+const CONTENT_TYPES: Record<string, string> = { '.json': 'application/json', '.csv': 'text/csv', '.html': 'text/html', '.md': 'text/markdown', '.png': 'image/png', '.txt': 'text/plain', '.zip': 'application/zip', '.parquet': 'application/octet-stream' };
 
 class ClearmlRun implements TrackerRun {
   readonly tracker = CLEARML;
@@ -246,7 +250,7 @@ class ClearmlRun implements TrackerRun {
       dir: this.options.offlineDir,
       project: this.task.project || 'mlops-ts',
       name: this.task.name,
-      type: 'training',
+      type: this.task.type ?? 'training',
       previousTaskId: this.task.taskId,
     });
     this.session = await this.sessionPromise;

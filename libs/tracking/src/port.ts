@@ -12,6 +12,12 @@ export const StartRunOptionsSchema = z.object({
   tags: z.record(z.string(), z.string()).default({}),
   /** Parent run id in the same tracker, for nested runs. */
   parentRunId: z.string().optional(),
+  /**
+   * What the run is: `model` (a train/evaluate run of one model; ClearML task type `training`) or `comparison` (the
+   * report of several model runs; ClearML task type `qc`). Callers finding model runs by tag never see a comparison:
+   * it carries none of the model-run tags.
+   */
+  role: z.enum(['model', 'comparison']).default('model'),
 });
 export type StartRunOptions = z.input<typeof StartRunOptionsSchema>;
 
