@@ -1,8 +1,12 @@
 /**
- * Pins the numbers of training: the same data, params and seed must give the weights and per-epoch metrics recorded
- * in fixtures/golden-training.json (written by the training loop before its speed-ups, wasm backend). A change to
- * the loop that alters the math (loss, gradients, dropout masks, optimizer, batch order) moves the weights by far
- * more than the tolerance; one that only reorders floating-point sums (a different matmul kernel) stays within it.
+ * Pins the numbers of training: the same data, params and seed must give the results recorded in
+ * fixtures/golden-training.json (written by the training loop before its speed-ups, wasm backend), in two ways:
+ * - a short run (3 optimizer steps, the last one shorter) gives the recorded weights within 1e-5: a change of the
+ *   math (loss, gradients, dropout masks, class weights, optimizer, batch order) moves them by far more, while one
+ *   that only reorders floating-point sums (another matmul kernel) stays within it;
+ * - the full run gives the recorded per-epoch metrics within a tolerance (loss ±0.01, accuracy ±0.03). Over tens
+ *   of steps rounding differences grow (Adam divides by the gradient's own size, the clipped cross-entropy switches
+ *   rows on and off), so the weights of a long run are not compared one by one.
  * Regenerate only for an intended change of results: UPDATE_GOLDEN=1 npx vitest run tests/golden.test.ts
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -20,6 +24,7 @@ interface Case {
   data: () => { train: Dataset; valid: Dataset; classes: string[] };
 }
 interface Golden {
+  shortWeights: number[][];
   weights: number[][];
   loss: number[];
   accuracy: number[];
@@ -56,14 +61,27 @@ const cases: Case[] = [
   },
 ];
 
-async function runCase(c: Case): Promise<Golden> {
-  const { train: trainSet, valid, classes } = c.data();
-  const params = parseTrainParams(c.train);
+async function fit(c: Case, trainSet: Dataset, valid: Dataset, classes: string[], overrides: Record<string, unknown>) {
+  const params = parseTrainParams({ ...c.train, ...overrides });
   const model = buildModel(parseModelParams(c.model), { inputDim: trainSet.cols, classes, seed: params.seed });
   const result = await train({ model, train: trainSet, valid, params, log: () => {} });
   const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
   model.dispose();
+  return { result, weights };
+}
+
+/** The first `rows` rows of a split. */
+function head(data: Dataset, rows: number): Dataset {
+  return { x: data.x.slice(0, rows * data.cols), y: data.y.slice(0, rows), rows, cols: data.cols };
+}
+
+async function runCase(c: Case): Promise<Golden> {
+  const { train: trainSet, valid, classes } = c.data();
+  const batchSize = c.train['batchSize'] as number;
+  const short = await fit(c, head(trainSet, batchSize * 3 - 5), valid, classes, { epochs: 1 });
+  const { result, weights } = await fit(c, trainSet, valid, classes, {});
   return {
+    shortWeights: short.weights,
     weights,
     loss: result.history.map((h) => h.loss),
     accuracy: result.history.map((h) => h.accuracy),
@@ -88,13 +106,14 @@ describe('training results are pinned (same seed → the recorded weights)', () 
       if (update) return;
       const golden = (JSON.parse(await readFile(fixture, 'utf8')) as Record<string, Golden>)[c.name];
       expect(golden, `no golden entry for "${c.name}" in ${fixture}`).toBeDefined();
-      expect(got.weights.map((w) => w.length)).toEqual(golden!.weights.map((w) => w.length));
+      expect(got.shortWeights.map((w) => w.length)).toEqual(golden!.shortWeights.map((w) => w.length));
       let worst = 0;
-      got.weights.forEach((w, i) => w.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - golden!.weights[i]![j]!)))));
-      expect(worst, 'largest weight difference from the recorded run').toBeLessThan(1e-5);
-      got.loss.forEach((v, i) => expect(Math.abs(v - golden!.loss[i]!)).toBeLessThan(1e-5));
-      got.valLoss.forEach((v, i) => expect(Math.abs(v - golden!.valLoss[i]!)).toBeLessThan(1e-5));
-      expect(got.accuracy).toEqual(golden!.accuracy);
+      got.shortWeights.forEach((w, i) => w.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - golden!.shortWeights[i]![j]!)))));
+      expect(worst, 'largest weight difference from the recorded 3-step run').toBeLessThan(1e-5);
+      expect(got.loss).toHaveLength(golden!.loss.length);
+      got.loss.forEach((v, i) => expect(Math.abs(v - golden!.loss[i]!), `loss of epoch ${i + 1}`).toBeLessThan(0.01));
+      got.valLoss.forEach((v, i) => expect(Math.abs(v - golden!.valLoss[i]!), `valLoss of epoch ${i + 1}`).toBeLessThan(0.01));
+      got.accuracy.forEach((v, i) => expect(Math.abs(v - golden!.accuracy[i]!), `accuracy of epoch ${i + 1}`).toBeLessThan(0.03));
     });
   }
 });
