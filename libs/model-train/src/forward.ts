@@ -89,7 +89,7 @@ function activationGrad(dy: tf.Tensor, y: tf.Tensor, relu: boolean): tf.Tensor {
 function denseOp(relu: boolean): (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D {
   return tf.customGrad((x, w, b, save) => {
     const y = fusedForward(x as tf.Tensor, w as tf.Tensor, b as tf.Tensor, relu);
-    save([x as tf.Tensor, w as tf.Tensor, y]);
+    (save as tf.GradSaveFunc)([x as tf.Tensor, w as tf.Tensor, y]);
     return {
       value: y,
       gradFunc: (dy, saved) => {
@@ -105,7 +105,7 @@ function denseOp(relu: boolean): (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => t
 function firstDenseOp(x: tf.Tensor2D, relu: boolean): (w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D {
   return tf.customGrad((w, b, save) => {
     const y = fusedForward(x, w as tf.Tensor, b as tf.Tensor, relu);
-    save([y]);
+    (save as tf.GradSaveFunc)([y]);
     return {
       value: y,
       gradFunc: (dy, saved) => {
@@ -121,7 +121,7 @@ export function trainingForward(model: tf.LayersModel): TrainingForward | null {
   if (!parts) return null;
   // A Sequential creates its inner graph (which `calculateLosses`, i.e. the L2 penalties, walks) on its first call;
   // the forward below never calls it, so build it here.
-  const sequential = model as tf.Sequential & { model?: unknown };
+  const sequential = model as unknown as { model?: unknown; build(): void };
   if (sequential.model == null) sequential.build();
   const ops = parts.map((p) => (p.kind === 'dense' ? denseOp(p.fuseRelu) : null));
   return (input, dropoutSeeds) => {

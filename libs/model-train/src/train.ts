@@ -200,8 +200,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         }
         for (let li = 0; li < dropoutLayers.length; li++) dropoutSeeds[li] = deriveSeed(seed, epoch, batch, li);
         if (!forward) dropoutLayers.forEach((layer, li) => setDropoutSeed(layer, dropoutSeeds[li]));
-        const kept: { correct?: tf.Tensor } = {};
-        const batchLoss = tf.tidy(() => {
+        const kept: { output?: tf.Tensor } = {};
+        const { loss: batchLoss, hits: batchHits } = tf.tidy(() => {
           const input = tf.tensor2d(xb, [n, cols]);
           const labelTensor = tf.tensor1d(labels, 'int32');
           const target = binary ? labelTensor.cast('float32').reshape([n, 1]) : tf.oneHot(labelTensor, k).cast('float32');
@@ -214,9 +214,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             const dataLoss = rowWeights ? perRow.reshape([n]).mul(rowWeights).mean() : perRow.mean();
             const penalties = model.calculateLosses();
             const total = penalties.length > 0 ? tf.addN([dataLoss, ...penalties]) : dataLoss;
-            const predicted = binary ? output.reshape([n]).greater(0.5).cast('int32') : output.argMax(1);
-            // kept past the gradient tape's scope; disposed below once read
-            kept.correct = tf.keep(predicted.equal(labelTensor).sum());
+            // kept past the gradient tape's scope (the hits are counted off the tape); disposed below
+            kept.output = tf.keep(output);
             return total as tf.Scalar;
           };
           let cost: tf.Scalar;
@@ -227,10 +226,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           } else {
             cost = optimizer.minimize(objective, true, variables)!;
           }
-          return cost.dataSync()[0]!;
+          const output = kept.output!;
+          const predicted = binary ? output.reshape([n]).greater(0.5).cast('int32') : output.argMax(1);
+          return { loss: cost.dataSync()[0]!, hits: predicted.equal(labelTensor).sum().dataSync()[0]! };
         });
-        const batchHits = kept.correct ? kept.correct.dataSync()[0]! : 0;
-        kept.correct?.dispose();
+        kept.output?.dispose();
         lossSum += batchLoss * n;
         hits += batchHits;
         if (batch % 32 === 31) await yieldToEventLoop();
