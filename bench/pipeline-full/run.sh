@@ -23,7 +23,12 @@ rm -rf "$work" && mkdir -p "$work"
 git clone --quiet --no-hardlinks "$root" "$repo"
 cp "$root/data/raw/flights.parquet" "$repo/data/raw/"
 cd "$repo"
-# node resolves packages from the repository's node_modules above (.work/ is inside it)
+# the repository's installed packages (its root node_modules and the per-project ones npm nested under apps/, libs/),
+# linked: never run npm ci / tools/setup.sh inside the clone — npm would empty the linked folders
+ln -s "$root/node_modules" node_modules
+for d in "$root"/apps/*/node_modules "$root"/libs/*/node_modules; do
+  [ -d "$d" ] && ln -s "$d" "${d#"$root"/}"
+done
 "$root/.venv/bin/python" - "$rows" <<'PY'
 import sys, yaml
 p = yaml.safe_load(open("params.yaml"))
