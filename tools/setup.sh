@@ -21,7 +21,10 @@ if [ "$node_major" -lt 20 ]; then log "Node.js >= 20.19 is required (found $(nod
 
 # 1. npm
 stamp=node_modules/.package-lock.json
-if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+if [ -L node_modules ]; then
+  # a copy of the repository using another checkout's install (e2e tests, benches): npm ci would empty that folder
+  log "node_modules links to $(readlink node_modules): not installing through the link"
+elif [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 else
