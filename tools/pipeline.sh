@@ -8,6 +8,7 @@
 #   - the backend notice once per run (native TensorFlow built or not; stages skip theirs: MLOPS_BACKEND_NOTICE_SHOWN=1)
 #   - ends with a short summary (tools/summary.mjs: data quality, ranking, baseline, champion); the full table is
 #     `dvc metrics show`
+#   - nothing to run (no arguments, `dvc status` clean): no check, no MLflow server, no repro; push + summary only
 # Extra arguments go to `dvc repro` (e.g. `npm run pipeline -- featurize` or `-- --force`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +17,19 @@ log() { printf '[pipeline] %s\n' "$*" >&2; }
 
 bash tools/setup.sh
 export PATH="$root/.venv/bin:$PATH"
+
+# Nothing to run (no extra arguments and `dvc status` finds every stage up to date): the params check, the MLflow
+# server and dvc repro would all find nothing to do, so they are skipped; the outputs are pushed and summarised.
+if [ $# -eq 0 ] && dvc status --quiet >/dev/null 2>&1; then
+  log "dvc status: every stage is up to date, nothing to run (no MLflow server started; npm run pipeline -- --force reruns every stage)"
+  if dvc remote default >/dev/null 2>&1; then
+    log "dvc push"
+    dvc push
+  fi
+  log "summary (all metrics: dvc metrics show; experiments: dvc exp show --only-changed)"
+  node tools/summary.mjs
+  exit 0
+fi
 
 # Params and feature columns, before anything runs (DVC deletes a stage's outputs before running its command).
 if [ -f apps/check/src/main.ts ] && [ -n "$(node -p "require('./package.json').scripts?.check ?? ''")" ]; then

@@ -132,6 +132,22 @@ test('dvc push leaves the remote in sync (dvc status -c clean)', async () => {
   expect(cloud.clean).toBe(true);
 });
 
+test('npm run pipeline with nothing to run skips the check, the MLflow server and dvc repro, and still summarises', async () => {
+  // no MLFLOW_TRACKING_URI: a pipeline that had something to run would start its own server and say so
+  const run = await execa('bash', ['tools/pipeline.sh'], { cwd: repo, env: { ...env, MLFLOW_TRACKING_URI: '' }, reject: false, all: true });
+  expect(run.exitCode, run.all).toBe(0);
+  // the copy's node_modules is the workspace's (a link): setup leaves it alone
+  expect(run.all).toContain('[setup] node_modules links to');
+  expect(run.all).not.toContain('npm ci');
+  expect(run.all).toContain('[setup] raw data present');
+  expect(run.all).toContain('[pipeline] dvc status: every stage is up to date, nothing to run');
+  expect(run.all).not.toContain('MLflow UI');
+  expect(run.all).not.toContain('npm run check');
+  expect(run.all).not.toMatch(/Running stage|didn't change, skipping/);
+  expect(run.all).toMatch(/champion|baseline/);
+  expect((await dvc.status()).clean).toBe(true);
+}, 300_000);
+
 test('dvc exp run -S models.<name>.<param>=… adds one MLflow run and one dvc exp show row', async () => {
   const experiment = await client.getExperimentByName('flights-delay');
   const logregRuns = () => client.searchAllRuns({ experimentIds: [experiment!.experiment_id], filter: `tags.\`mlops.model\` = 'logreg'` });

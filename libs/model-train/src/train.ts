@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { FlatAdam } from './adam.js';
 import { checkDataset, type Dataset } from './data.js';
 import { TrainingError } from './errors.js';
+import { trainingForward } from './forward.js';
 import { logLoss } from './metrics.js';
 import { inputDimOf, numClassesOf } from './model.js';
 import { parseTrainParams, type EffectiveTrainParams, type OptimizerName, type TrainParams } from './params.js';
@@ -142,12 +144,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const early = params.earlyStopping;
   const monitor: TrainResult['monitor'] = valid ? 'valLoss' : 'loss';
 
-  const optimizer = makeOptimizer(params.optimizer, params.learningRate);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  // Adam (the default) updates all variables in one go, with TF.js' own arithmetic (see FlatAdam)
+  const optimizer: tf.Optimizer | FlatAdam =
+    params.optimizer === 'adam' ? new FlatAdam(variables, params.learningRate) : makeOptimizer(params.optimizer, params.learningRate);
   const dropoutLayers = model.layers.filter((l) => l.getClassName() === 'Dropout');
   const configuredSeeds = dropoutLayers.map((l) => (l as unknown as SeededLayer).seed);
   const shuffleRandom = mulberry32(deriveSeed(seed, 0x5eed));
   const classWeights = computeClassWeights(y, k, params.classWeight, params.classWeightMaxRatio);
+  // built once for the whole run (disposed in `finally`)
+  const classWeightTensor = classWeights ? tf.keep(tf.tensor1d(classWeights)) : null;
+  // the model's forward pass as ops on its variables (no Layers bookkeeping, faster matmul gradients); null → model.apply
+  const forward = trainingForward(model);
+  const dropoutSeeds = new Array<number>(dropoutLayers.length);
   log(
     `plan: batch ${batchSize}${plan.derived.batchSize ? ' (auto)' : ''}, ${plan.derived.epochs ? 'up to ' : ''}${epochs} epochs${plan.derived.epochs ? ' (auto)' : ''}` +
       ` × ${plan.stepsPerEpoch} steps on ${rows} rows` +
@@ -189,35 +198,39 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           xb.set(x.subarray(r * cols, (r + 1) * cols), i * cols);
           labels[i] = y[r]!;
         }
-        dropoutLayers.forEach((layer, li) => setDropoutSeed(layer, deriveSeed(seed, epoch, batch, li)));
-        const kept: { correct?: tf.Tensor } = {};
-        const batchLoss = tf.tidy(() => {
+        for (let li = 0; li < dropoutLayers.length; li++) dropoutSeeds[li] = deriveSeed(seed, epoch, batch, li);
+        if (!forward) dropoutLayers.forEach((layer, li) => setDropoutSeed(layer, dropoutSeeds[li]));
+        const kept: { output?: tf.Tensor } = {};
+        const { loss: batchLoss, hits: batchHits } = tf.tidy(() => {
           const input = tf.tensor2d(xb, [n, cols]);
           const labelTensor = tf.tensor1d(labels, 'int32');
           const target = binary ? labelTensor.cast('float32').reshape([n, 1]) : tf.oneHot(labelTensor, k).cast('float32');
-          const cost = optimizer.minimize(
-            () => {
-              const output = model.apply(input, { training: true }) as tf.Tensor;
-              const perRow = binary
-                ? tf.metrics.binaryCrossentropy(target, output)
-                : tf.metrics.categoricalCrossentropy(target, output);
-              const dataLoss = classWeights
-                ? perRow.reshape([n]).mul(tf.gather(tf.tensor1d(classWeights), labelTensor)).mean()
-                : perRow.mean();
-              const penalties = model.calculateLosses();
-              const total = penalties.length > 0 ? tf.addN([dataLoss, ...penalties]) : dataLoss;
-              const predicted = binary ? output.reshape([n]).greater(0.5).cast('int32') : output.argMax(1);
-              // kept past the gradient tape's scope; disposed below once read
-              kept.correct = tf.keep(predicted.equal(labelTensor).sum());
-              return total as tf.Scalar;
-            },
-            true,
-            variables,
-          );
-          return cost!.dataSync()[0]!;
+          const rowWeights = classWeightTensor ? tf.gather(classWeightTensor, labelTensor) : null;
+          const objective = () => {
+            const output = forward ? forward(input, dropoutSeeds) : (model.apply(input, { training: true }) as tf.Tensor);
+            const perRow = binary
+              ? tf.metrics.binaryCrossentropy(target, output)
+              : tf.metrics.categoricalCrossentropy(target, output);
+            const dataLoss = rowWeights ? perRow.reshape([n]).mul(rowWeights).mean() : perRow.mean();
+            const penalties = model.calculateLosses();
+            const total = penalties.length > 0 ? tf.addN([dataLoss, ...penalties]) : dataLoss;
+            // kept past the gradient tape's scope (the hits are counted off the tape); disposed below
+            kept.output = tf.keep(output);
+            return total as tf.Scalar;
+          };
+          let cost: tf.Scalar;
+          if (optimizer instanceof FlatAdam) {
+            const { value, grads } = tf.variableGrads(objective, variables);
+            optimizer.apply(variables.map((v) => grads[v.name]!));
+            cost = value;
+          } else {
+            cost = optimizer.minimize(objective, true, variables)!;
+          }
+          const output = kept.output!;
+          const predicted = binary ? output.reshape([n]).greater(0.5).cast('int32') : output.argMax(1);
+          return { loss: cost.dataSync()[0]!, hits: predicted.equal(labelTensor).sum().dataSync()[0]! };
         });
-        const batchHits = kept.correct ? kept.correct.dataSync()[0]! : 0;
-        kept.correct?.dispose();
+        kept.output?.dispose();
         lossSum += batchLoss * n;
         hits += batchHits;
         if (batch % 32 === 31) await yieldToEventLoop();
@@ -288,6 +301,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } finally {
     dropoutLayers.forEach((layer, li) => setDropoutSeed(layer, configuredSeeds[li]));
     optimizer.dispose();
+    classWeightTensor?.dispose();
   }
 
   let restoredBestWeights = false;
