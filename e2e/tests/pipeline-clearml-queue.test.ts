@@ -109,7 +109,8 @@ describe.skipIf(!server.available)('the repository pipeline in ClearML queue mod
 
   test('npm run clearml -- pipeline --queue: every stage runs on the agents; controller, steps, DAG, params, dvc status', async () => {
     const t0 = Date.now();
-    const r = await execa('npm', ['run', '--silent', 'clearml', '--', 'pipeline', '--queue', queue, '--project', project, '--name', PIPELINE, '--pickup-timeout', '180'], { cwd: repo, env, extendEnv: false, reject: false, all: true });
+    // the pickup timeout counts from a step's enqueueing: the third train@ step waits there while both agents train
+    const r = await execa('npm', ['run', '--silent', 'clearml', '--', 'pipeline', '--queue', queue, '--project', project, '--name', PIPELINE, '--pickup-timeout', '900'], { cwd: repo, env, extendEnv: false, reject: false, all: true });
     const ms = Date.now() - t0;
     if (r.exitCode !== 0) {
       for (const a of agents!.agents) console.error(`--- ${a.workerId}:\n${await agents!.logTail(a, 40)}`);

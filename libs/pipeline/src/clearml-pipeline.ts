@@ -16,13 +16,17 @@
  *   (`MLOPS_SKIP_DATA=1`), else `dvc` on PATH; writes dvc.lock as the controller has it (the parents' results);
  *   unpacks the parents' uncached outs (`cache: false` metrics and plots, which no DVC cache holds: carried in the
  *   script as a gzipped tar, at most 4 MB); uses this workspace's DVC cache when the agent can see it (same
- *   machine), else `dvc pull`/`dvc push` through the default remote; runs `dvc repro --single-item`; prints the resulting dvc.lock (base64) between markers. The
+ *   machine), else `dvc pull`/`dvc push` through the default remote; runs `dvc repro --single-item`; hands its own
+ *   uncached outs back as a gzipped tar (with its md5) — left in the controller's `.dvc/tmp/mlops-ts-steps/` when the
+ *   agent sees that folder, else printed in base64 (the console keeps only 65,536 characters of each of the agent's
+ *   log events, so only small outs survive that way: a mismatch is a clear error) — and prints the resulting
+ *   dvc.lock (base64) between markers. The
  *   controller merges that stage's entry into the local dvc.lock and checks its outs out here, so after the run
  *   `dvc status` is clean in this workspace just as after a local run.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join, posix, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { parse as parseYaml } from 'yaml';
@@ -46,6 +50,7 @@ const LOCK_MARK = '@@mlops-ts-dvc-lock';
 const LOCK_END = '@@mlops-ts-dvc-lock-end';
 const UNCACHED_MARK = '@@mlops-ts-uncached-outs';
 const UNCACHED_MD5_MARK = '@@mlops-ts-uncached-md5';
+const UNCACHED_FILE_MARK = '@@mlops-ts-uncached-file';
 /**
  * Width of the base64 lines a step prints. clearml-agent sends its console in events of up to
  * `sdk.log.task_log_buffer_capacity` lines (66 by default) and the server keeps 65,536 characters of an event: 66
@@ -184,6 +189,11 @@ export function dvcStepScript(opts: {
   trackedDeps?: string[];
   /** The parents' uncached outs (gzipped tar): not in any DVC cache, so the script carries them to the checkout. */
   uncachedInputs?: Buffer;
+  /**
+   * A folder of the controller's: an agent that sees it (same machine) leaves the tar of the stage's uncached outs
+   * there instead of printing it (the console keeps only 65,536 characters of each of the agent's log events).
+   */
+  handoffDir?: string;
 }): string {
   const uncached = opts.uncached ?? [];
   const inputs = [...opts.parents, ...(opts.trackedDeps ?? [])];
@@ -210,7 +220,11 @@ export function dvcStepScript(opts: {
     ...(uncached.length
       ? [
           `tar -cz ${uncached.map(shq).join(' ')} > "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz"`,
-          `if [ "$(stat -c %s "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz")" -le ${MAX_UNCACHED_BYTES} ]; then md5sum "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz" | sed 's/^/${UNCACHED_MD5_MARK} /'; base64 -w ${B64_WIDTH} "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz" | sed 's/^/${UNCACHED_MARK} /'; else echo "uncached outs too large to carry back (> ${MAX_UNCACHED_BYTES} bytes)" >&2; fi`,
+          `md5sum "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz" | sed 's/^/${UNCACHED_MD5_MARK} /'`,
+          ...(opts.handoffDir
+            ? [`if [ -d ${shq(opts.handoffDir)} ]; then handoff="$(mktemp ${shq(opts.handoffDir)}/uncached.XXXXXX.tgz)"; cp "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz" "$handoff"; echo "${UNCACHED_FILE_MARK} $(basename "$handoff")"; fi`]
+            : []),
+          `if [ -n "\${handoff:-}" ]; then :; elif [ "$(stat -c %s "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz")" -le ${MAX_UNCACHED_BYTES} ]; then base64 -w ${B64_WIDTH} "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz" | sed 's/^/${UNCACHED_MARK} /'; else echo "uncached outs too large to carry back (> ${MAX_UNCACHED_BYTES} bytes)" >&2; fi`,
           `rm -f "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz"`,
         ]
       : []),
@@ -289,6 +303,8 @@ export async function runClearmlDvcPipeline(opts: ClearmlDvcPipelineOptions): Pr
   const byName = new Map(stages.map((s) => [s.stage, s]));
   log(`dvc.yaml ${dvcYaml}: ${stages.length} stages (${stages.map((s) => s.stage).join(', ')})`);
 
+  // where agents on this machine leave the stages' uncached outs (DVC's own tmp folder: gitignored)
+  const handoffDir = join(dvcDir, '.dvc', 'tmp', 'mlops-ts-steps');
   let script: ((s: ResolvedPipelineStep) => Promise<ScriptInfo>) | undefined;
   let afterStep: ((s: ResolvedPipelineStep, ctx: { taskId: string; status: 'completed' | 'cached'; log: (l: string) => void }) => Promise<void>) | undefined;
   if (opts.queue) {
@@ -301,6 +317,7 @@ export async function runClearmlDvcPipeline(opts: ClearmlDvcPipelineOptions): Pr
     const cacheDir = (await dvc(['cache', 'dir'])).stdout.trim().split('\n').pop() ?? join(dvcDir, '.dvc', 'cache');
     // DVC creates its cache lazily: make it now, so that agents on this machine find and share it
     await mkdir(cacheDir, { recursive: true });
+    await mkdir(handoffDir, { recursive: true });
     const repository = opts.repository ?? root;
     log(`queue mode: agents check out ${repository} at ${commit.slice(0, 10)} (${branch}) and run each stage through dvc`);
     script = async (s) => {
@@ -323,7 +340,7 @@ export async function runClearmlDvcPipeline(opts: ClearmlDvcPipelineOptions): Pr
         commit,
         workingDir: rel || '.',
         entryPoint: STEP_SCRIPT,
-        diff: dvcStepScript({ stage: s.name, dvcDir: rel, parents: s.parents, lockText, localDvcBin: dvcBinAbs, cacheDir, uncached: byName.get(s.name)!.uncached, trackedDeps: byName.get(s.name)!.trackedDeps, ...(uncachedInputs ? { uncachedInputs } : {}) }),
+        diff: dvcStepScript({ stage: s.name, dvcDir: rel, parents: s.parents, lockText, localDvcBin: dvcBinAbs, cacheDir, uncached: byName.get(s.name)!.uncached, trackedDeps: byName.get(s.name)!.trackedDeps, handoffDir, ...(uncachedInputs ? { uncachedInputs } : {}) }),
       };
     };
     afterStep = async (s, ctx) => {
@@ -343,7 +360,13 @@ export async function runClearmlDvcPipeline(opts: ClearmlDvcPipelineOptions): Pr
       await mergeLockEntry(join(dvcDir, 'dvc.lock'), s.name, entry);
       const stage = byName.get(s.name)!;
       if (stage.uncached.length) {
-        const tgz = uncachedOutsFromLog(logLines);
+        const handed = logLines.map((l) => l.trim()).find((l) => l.startsWith(`${UNCACHED_FILE_MARK} `))?.slice(UNCACHED_FILE_MARK.length + 1).trim();
+        let tgz = uncachedOutsFromLog(logLines);
+        if (handed && /^uncached\.[A-Za-z0-9]+\.tgz$/.test(handed)) {
+          const file = join(handoffDir, handed);
+          tgz = await readFile(file).catch(() => Buffer.alloc(0));
+          await rm(file, { force: true });
+        }
         if (tgz.length === 0) throw new ClearmlPipelineError(`step '${s.name}' (task ${ctx.taskId}): its uncached outs (${stage.uncached.join(', ')}) did not come back in its console`);
         const md5 = uncachedMd5FromLog(logLines);
         if (md5 && createHash('md5').update(tgz).digest('hex') !== md5) throw new ClearmlPipelineError(`step '${s.name}' (task ${ctx.taskId}): its uncached outs (${stage.uncached.join(', ')}) came back incomplete through its console (md5 differs from the agent's ${md5})`);

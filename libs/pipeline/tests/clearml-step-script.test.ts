@@ -4,7 +4,7 @@
 // in the clone: the script must carry that file, or the stage fails for a missing dep.
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -48,7 +48,7 @@ describe('dvcStepScript in an agent-like checkout', () => {
   }, 120_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  const stepIn = async (name: string, uncachedInputs: Buffer | undefined) => {
+  const stepIn = async (name: string, uncachedInputs: Buffer | undefined, handoffDir?: string) => {
     const checkout = join(dir, name);
     await run(dir, 'git', ['clone', '-q', controller, checkout]);
     const script = dvcStepScript({
@@ -60,6 +60,7 @@ describe('dvcStepScript in an agent-like checkout', () => {
       cacheDir: join(controller, '.dvc', 'cache'),
       uncached: ['summary.txt'],
       ...(uncachedInputs ? { uncachedInputs } : {}),
+      ...(handoffDir ? { handoffDir } : {}),
     });
     await writeFile(join(checkout, '.step.sh'), script);
     const r = await execa('bash', ['.step.sh'], { cwd: checkout, all: true, reject: false });
@@ -81,6 +82,20 @@ describe('dvcStepScript in an agent-like checkout', () => {
     const md5 = lines.find((l) => l.startsWith('@@mlops-ts-uncached-md5 '))?.split(' ')[1];
     expect(md5).toBe(createHash('md5').update(tar).digest('hex'));
     expect(Math.max(...lines.filter((l) => l.startsWith('@@mlops-ts-')).map((l) => l.length)) * 66).toBeLessThan(65_536);
+  }, 120_000);
+
+  it("an agent that sees the controller's handoff folder leaves its uncached outs there, not in its console", async () => {
+    const tgz = (await execa('tar', ['-cz', '-C', controller, 'metrics/score.json'], { encoding: 'buffer' })).stdout;
+    const handoff = join(dir, 'handoff');
+    await mkdir(handoff);
+    const r = await stepIn('agent-3', Buffer.from(tgz), handoff);
+    expect(r.exitCode, r.output).toBe(0);
+    const lines = r.output.split('\n');
+    const name = lines.find((l) => l.startsWith('@@mlops-ts-uncached-file '))?.split(' ')[1];
+    expect(name).toMatch(/^uncached\.[A-Za-z0-9]+\.tgz$/);
+    expect(uncachedOutsFromLog(lines).length).toBe(0);
+    const md5 = lines.find((l) => l.startsWith('@@mlops-ts-uncached-md5 '))?.split(' ')[1];
+    expect(createHash('md5').update(await readFile(join(handoff, name!))).digest('hex')).toBe(md5);
   }, 120_000);
 
   it('without them the stage fails for its missing dep (what the repository pipeline hit at compare)', async () => {
