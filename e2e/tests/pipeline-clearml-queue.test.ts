@@ -38,11 +38,15 @@ const taskRows = z.object({
   tasks: z.array(z.object({ id: z.string(), name: z.string(), status: z.string(), parent: z.string().nullish(), project: z.string().nullish(), last_worker: z.string().nullish(), type: z.string().nullish(), system_tags: z.array(z.string()).nullish(), tags: z.array(z.string()).nullish() }).loose()),
 });
 
-/** `dvc dag --dot` → stage → the stages it depends on (DVC's own graph: the oracle for the Pipeline configuration). */
+/**
+ * `dvc dag --dot` → stage → the stages it depends on (DVC's own graph: the oracle for the Pipeline configuration).
+ * DVC draws `.dvc` pointers (the raw data) as nodes too: they are not stages, so not steps.
+ */
 function dotParents(dot: string): Record<string, string[]> {
   const parents: Record<string, string[]> = {};
-  for (const m of dot.matchAll(/^\s*"([^"]+)";?\s*$/gm)) parents[m[1]!] ??= [];
-  for (const m of dot.matchAll(/"([^"]+)"\s*->\s*"([^"]+)"/g)) (parents[m[2]!] ??= []).push(m[1]!);
+  const stage = (n: string) => !n.endsWith('.dvc');
+  for (const m of dot.matchAll(/^\s*"([^"]+)";?\s*$/gm)) if (stage(m[1]!)) parents[m[1]!] ??= [];
+  for (const m of dot.matchAll(/"([^"]+)"\s*->\s*"([^"]+)"/g)) if (stage(m[1]!) && stage(m[2]!)) (parents[m[2]!] ??= []).push(m[1]!);
   for (const k of Object.keys(parents)) parents[k]!.sort();
   return parents;
 }

@@ -52,9 +52,9 @@ const UNCACHED_MARK = '@@mlops-ts-uncached-outs';
 const UNCACHED_MD5_MARK = '@@mlops-ts-uncached-md5';
 const UNCACHED_FILE_MARK = '@@mlops-ts-uncached-file';
 /**
- * Width of the base64 lines a step prints. clearml-agent sends its console in events of up to
- * `sdk.log.task_log_buffer_capacity` lines (66 by default) and the server keeps 65,536 characters of an event: 66
- * lines of 2,000 lost the end of every event (the report stage's outs came back corrupt); 66 of 500 fit.
+ * Width of the base64 lines a step prints. clearml-agent batches its console into events (130 lines of 525 seen)
+ * and the server keeps 65,536 characters of an event: whatever is printed fast loses the end of each event, so
+ * only a few lines (dvc.lock, small uncached outs) go this way, md5-checked; larger outs use the handoff folder.
  */
 const B64_WIDTH = 500;
 /** Uncached outs larger than this (gzipped tar) are not carried back through the console. */
