@@ -20,14 +20,31 @@ export async function copyWorkspaceFiles(dest: string): Promise<void> {
 }
 
 /**
+ * Links into `dest` the workspace's `node_modules` and every workspace package's own (`apps/<app>/node_modules`,
+ * npm's copies of a version that differs from the hoisted one: the stage apps' commander 14 next to a hoisted 7).
+ */
+export async function linkNodeModules(dest: string): Promise<void> {
+  await symlink(join(root, 'node_modules'), join(dest, 'node_modules'));
+  const { stdout } = await execa('git', ['ls-files', '-z', '--', '*/package.json'], { cwd: root });
+  for (const rel of stdout.split('\0').filter(Boolean)) {
+    const dir = dirname(rel);
+    const own = join(root, dir, 'node_modules');
+    if (dir === '.' || !(await lstat(own).catch(() => undefined))?.isDirectory()) continue;
+    await mkdir(join(dest, dir), { recursive: true });
+    await symlink(own, join(dest, dir, 'node_modules'));
+  }
+}
+
+/**
  * A fresh git repository at `repo` for running the pipeline: the workspace's files without the committed pipeline
  * results (dvc.lock, metrics, plots, reports), node_modules and .venv linked to the workspace's, params.yaml edited by
- * `editParams`, everything committed.
+ * `editParams`, everything committed. The node_modules links are committed too (`node_modules/` in .gitignore
+ * matches folders, not links): a clearml-agent's checkout of this repository on the same machine finds them.
  */
 export async function pipelineRepo<P>(repo: string, editParams: (params: P) => void): Promise<void> {
   await copyWorkspaceFiles(repo);
   for (const stale of ['dvc.lock', 'metrics', 'plots', 'reports']) await rm(join(repo, stale), { recursive: true, force: true });
-  await symlink(join(root, 'node_modules'), join(repo, 'node_modules'));
+  await linkNodeModules(repo);
   await symlink(join(root, '.venv'), join(repo, '.venv'));
   const params = parse(await readFile(join(repo, 'params.yaml'), 'utf8')) as P;
   editParams(params);

@@ -36,6 +36,8 @@ export interface StartAgentsOptions {
   workerPrefix?: string;
   /** How long to wait for each daemon to register with the server (default 60 s). */
   registerTimeoutMs?: number;
+  /** Extra environment of the daemons, which the tasks they run inherit (e.g. `MLFLOW_TRACKING_URI` for stages that track to MLflow). */
+  env?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -137,6 +139,7 @@ export async function startClearmlAgents(opts: StartAgentsOptions): Promise<Clea
           CLEARML_API_SECRET_KEY: opts.server.secretKey,
           CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL: '1',
           CLEARML_AGENT_SKIP_PIP_VENV_INSTALL: python,
+          ...opts.env,
         },
         extendEnv: false,
         stdin: 'ignore',

@@ -32,7 +32,7 @@ export interface ClearmlWebUiCheckOptions {
   shotsDir: string;
   /** Chromium binary (default: `chromium` on PATH, else /usr/bin/chromium). */
   chromiumPath?: string;
-  /** Per-step timeout (default 60 s). */
+  /** Per-step timeout (default 60 s; the login waits at least 60 s). */
   timeoutMs?: number;
   /** Progress lines. */
   log?: (line: string) => void;
@@ -65,7 +65,7 @@ export interface ClearmlWebUiReport {
   timings: Record<string, number>;
 }
 
-export type ClearmlWebUiStep = 'launch' | 'login' | 'project' | 'tasks-table' | 'open-task' | 'scalars' | 'plots' | 'configuration';
+export type ClearmlWebUiStep = 'launch' | 'login' | 'project' | 'tasks-table' | 'open-task' | 'scalars' | 'plots' | 'configuration' | 'pipeline' | 'compare-scalars' | 'compare-hyper-params';
 
 /** The UI did not show what was expected; `screenshot` is the page at that moment. */
 export class ClearmlWebUiCheckError extends Error {
@@ -144,28 +144,58 @@ async function readCharts(page: Page): Promise<UiChart[]> {
 const describe = (charts: UiChart[]) =>
   charts.length ? charts.map((c) => `"${c.title}" [${c.series.join(', ')}]`).join('; ') : 'no charts';
 
+export interface ClearmlWebUiSessionOptions {
+  /** The web UI, e.g. http://localhost:8080 (CLEARML_WEB_HOST). */
+  webHost: string;
+  /** Fixed-users login (the UI asks for a password only when the server has one configured). */
+  user: string;
+  password?: string;
+  /** Folder for the screenshots (created). */
+  shotsDir: string;
+  /** Chromium binary (default: `chromium` on PATH, else /usr/bin/chromium). */
+  chromiumPath?: string;
+  /** Per-step timeout (default 60 s; the login waits at least 60 s). */
+  timeoutMs?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+/** A logged-in headless Chromium on the web UI: what the check functions below share. Close it in a `finally`. */
+export interface ClearmlWebUiSession {
+  readonly page: Page;
+  /** The web UI's address without a trailing slash. */
+  readonly base: string;
+  readonly timeoutMs: number;
+  /** Files written to shotsDir so far, in order. */
+  readonly screenshots: string[];
+  /** Milliseconds per step (`launch`, `login`, then what the checks add). */
+  readonly timings: Record<string, number>;
+  /** Saves `<shotsDir>/<name>.png` (the window, or with `fullPage` the whole scrollable page) and returns its path. */
+  shot(name: string, o?: { fullPage?: boolean }): Promise<string>;
+  /** Saves `99-failed-<step>.png` and throws ClearmlWebUiCheckError naming the step, the URL and the screenshot. */
+  fail(step: ClearmlWebUiStep, message: string): Promise<never>;
+  /** Closes dialogs the UI opens by itself (welcome, what's new), which would swallow clicks. */
+  dismissDialogs(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * Logs in, opens the project and one task, and checks its tabs; throws ClearmlWebUiCheckError (with a screenshot)
- * at the first thing the UI does not show. Typical run: 15–25 s on a warm server.
+ * Starts headless Chromium and logs in through the login form (screenshot `01-login` before anything is typed).
+ * Throws ClearmlWebUiCheckError (step `launch` or `login`, with a screenshot when there is a page).
  */
-export async function checkClearmlWebUi(opts: ClearmlWebUiCheckOptions): Promise<ClearmlWebUiReport> {
+export async function openClearmlWebUi(opts: ClearmlWebUiSessionOptions): Promise<ClearmlWebUiSession> {
   const base = opts.webHost.replace(/\/+$/, '');
-  const timeout = opts.timeoutMs ?? 60_000;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   const log = opts.log ?? (() => {});
-  const taskName = opts.taskToInspect ?? opts.expectTasks[0];
-  if (!taskName) throw new Error('checkClearmlWebUi: expectTasks is empty and no taskToInspect given');
   await mkdir(opts.shotsDir, { recursive: true });
   const screenshots: string[] = [];
   const timings: Record<string, number> = {};
-  const t0 = Date.now();
-  let tStep = t0;
-  let step: ClearmlWebUiStep = 'launch';
-  const done = (name: ClearmlWebUiStep) => {
+  let tStep = Date.now();
+  const done = (name: string) => {
     timings[name] = Date.now() - tStep;
     tStep = Date.now();
     log(`[clearml-web-ui] ${name}: ${timings[name]} ms`);
   };
-
   const executablePath = opts.chromiumPath ?? (await findChromium(process.env['PATH']));
   let browser: Browser;
   try {
@@ -174,26 +204,73 @@ export async function checkClearmlWebUi(opts: ClearmlWebUiCheckOptions): Promise
     throw new ClearmlWebUiCheckError(`cannot start Chromium at ${executablePath} (set CHROMIUM or install chromium): ${String(e).split('\n')[0]}`, 'launch', undefined, undefined);
   }
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  page.setDefaultTimeout(timeout);
-  const shot = async (name: string) => {
+  page.setDefaultTimeout(timeoutMs);
+  const shot = async (name: string, o: { fullPage?: boolean } = {}) => {
     const file = join(opts.shotsDir, `${name}.png`);
-    await page.screenshot({ path: file });
+    await page.screenshot({ path: file, ...(o.fullPage ? { fullPage: true } : {}) });
     screenshots.push(file);
+    return file;
   };
-  const fail = async (message: string): Promise<never> => {
+  const fail = async (step: ClearmlWebUiStep, message: string): Promise<never> => {
     const file = join(opts.shotsDir, `99-failed-${step}.png`);
     const saved = await page.screenshot({ path: file }).then(() => file, () => undefined);
     if (saved) screenshots.push(saved);
     throw new ClearmlWebUiCheckError(`ClearML web UI at ${base}, step ${step}: ${message}`, step, page.url(), saved);
   };
-  // A dialog the UI opens by itself (welcome / getting-started for a user without credentials, what's new) would
-  // swallow the clicks: close it the way a person would.
   const dismissDialogs = async () => {
     for (let i = 0; i < 3 && (await page.locator('mat-dialog-container').count()) > 0; i++) {
       await page.keyboard.press('Escape');
       await sleep(300);
     }
   };
+  const session: ClearmlWebUiSession = { page, base, timeoutMs, screenshots, timings, shot, fail, dismissDialogs, close: () => browser.close() };
+  try {
+    done('launch');
+    // fixed users: name + password form. Logging in is not what a check checks: it waits at least 60 s (a short
+    // timeoutMs, as a negative test passes, lost the login under a load average of 27 with the UI taking 13 s)
+    const loginTimeout = Math.max(timeoutMs, 60_000);
+    page.setDefaultTimeout(loginTimeout);
+    await page.goto(`${base}/`, { waitUntil: 'domcontentloaded', timeout: loginTimeout });
+    const nameInput = page.locator('input[formcontrolname="name"]');
+    await nameInput.waitFor({ state: 'visible', timeout: loginTimeout }).catch(() => fail('login', 'no login form (input name) appeared'));
+    await shot('01-login');
+    await nameInput.fill(opts.user);
+    const passInput = page.locator('input[formcontrolname="password"]');
+    if (await passInput.count()) await passInput.fill(opts.password ?? '');
+    await page.locator('.login-form button[mat-flat-button]').first().click();
+    await page
+      .waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: loginTimeout })
+      .catch(() => fail('login', `still on the login page: user ${opts.user} was not accepted`));
+    page.setDefaultTimeout(timeoutMs);
+    done('login');
+    return session;
+  } catch (e) {
+    const err = e instanceof ClearmlWebUiCheckError ? e : await fail('login', String(e instanceof Error ? e.message : e).split('\n')[0]!).catch((x: unknown) => x);
+    await browser.close();
+    throw err;
+  }
+}
+
+/**
+ * Logs in, opens the project and one task, and checks its tabs; throws ClearmlWebUiCheckError (with a screenshot)
+ * at the first thing the UI does not show. Typical run: 15–25 s on a warm server.
+ */
+export async function checkClearmlWebUi(opts: ClearmlWebUiCheckOptions): Promise<ClearmlWebUiReport> {
+  const timeout = opts.timeoutMs ?? 60_000;
+  const log = opts.log ?? (() => {});
+  const taskName = opts.taskToInspect ?? opts.expectTasks[0];
+  if (!taskName) throw new Error('checkClearmlWebUi: expectTasks is empty and no taskToInspect given');
+  const t0 = Date.now();
+  const ui = await openClearmlWebUi(opts);
+  const { page, base, screenshots, timings, shot, dismissDialogs } = ui;
+  let tStep = Date.now();
+  let step: ClearmlWebUiStep = 'project';
+  const done = (name: ClearmlWebUiStep) => {
+    timings[name] = Date.now() - tStep;
+    tStep = Date.now();
+    log(`[clearml-web-ui] ${name}: ${timings[name]} ms`);
+  };
+  const fail = (message: string): Promise<never> => ui.fail(step, message);
   const tab = async (id: 'scalars' | 'plots' | 'configuration') => {
     await dismissDialogs();
     await page.locator(`a[role="tab"][data-id="${id}"]`).click();
@@ -201,21 +278,6 @@ export async function checkClearmlWebUi(opts: ClearmlWebUiCheckOptions): Promise
   };
 
   try {
-    done('launch');
-    // ---- login (fixed users: name + password form) ----
-    step = 'login';
-    await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
-    const nameInput = page.locator('input[formcontrolname="name"]');
-    await nameInput.waitFor({ state: 'visible' }).catch(() => fail('no login form (input name) appeared'));
-    await shot('01-login');
-    await nameInput.fill(opts.user);
-    const passInput = page.locator('input[formcontrolname="password"]');
-    if (await passInput.count()) await passInput.fill(opts.password ?? '');
-    await page.locator('.login-form button[mat-flat-button]').first().click();
-    await page
-      .waitForURL((u) => !u.pathname.startsWith('/login'))
-      .catch(() => fail(`still on the login page: user ${opts.user} was not accepted`));
-    done('login');
 
     // ---- the project: by id, or its card on the projects page (search, exact name) ----
     step = 'project';
@@ -351,10 +413,209 @@ export async function checkClearmlWebUi(opts: ClearmlWebUiCheckOptions): Promise
     if (e instanceof ClearmlWebUiCheckError) throw e;
     return await fail(String(e instanceof Error ? e.message : e).split('\n')[0]!);
   } finally {
-    await browser.close();
+    await ui.close();
   }
 }
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export interface PipelineDagNode {
+  /** The step's name as its node shows it. */
+  name: string;
+  /** From the node's status colour (`completed`, `failed`, `skipped`, …). */
+  status: string;
+  /** Whether the node is drawn (a non-empty box, not hidden). */
+  visible: boolean;
+}
+
+export interface PipelineDagReport {
+  url: string;
+  nodes: PipelineDagNode[];
+  /** Arrows the diagram draws between nodes. */
+  arrows: number;
+  screenshot: string;
+}
+
+/**
+ * Opens a pipeline run's page (`/pipelines/<projectId>/experiments/<controllerId>`, the link the pipeline prints)
+ * and reads its DAG diagram: every step node's name and status and the arrows between them. Waits until every
+ * `expectNodes` name has a visible node (and, with `expectArrows`, that many arrows are drawn), saves the screenshot
+ * `<shotName>.png` (default `10-pipeline-dag`); otherwise fails (step `pipeline`) naming the nodes it saw.
+ */
+export async function checkClearmlPipelineDag(
+  ui: ClearmlWebUiSession,
+  opts: { projectId: string; controllerId: string; expectNodes: string[]; expectArrows?: number; shotName?: string },
+): Promise<PipelineDagReport> {
+  const { page } = ui;
+  const t = Date.now();
+  try {
+    await page.goto(`${ui.base}/pipelines/${opts.projectId}/experiments/${opts.controllerId}`, { waitUntil: 'domcontentloaded' });
+    const read = async (): Promise<{ nodes: PipelineDagNode[]; arrows: number }> => {
+      const steps = page.locator('sm-pipeline-controller-step [data-id="stepContainer"]');
+      const nodes: PipelineDagNode[] = [];
+      for (const el of await steps.all()) {
+        const name = ((await el.locator('.title').first().textContent().catch(() => '')) ?? '').trim();
+        const style = (await el.getAttribute('style').catch(() => '')) ?? '';
+        nodes.push({ name, status: /--color-([a-z_-]+)-container/.exec(style)?.[1] ?? 'unknown', visible: await el.isVisible().catch(() => false) });
+      }
+      return { nodes, arrows: await page.locator('svg.arrows path').count() };
+    };
+    const ok = (r: { nodes: PipelineDagNode[]; arrows: number }) =>
+      opts.expectNodes.every((n) => r.nodes.some((x) => x.name === n && x.visible)) && (opts.expectArrows === undefined || r.arrows === opts.expectArrows);
+    await ui.dismissDialogs();
+    const seen = await pollUntil(read, ok, ui.timeoutMs);
+    await sleep(500); // the arrows' animation
+    const file = await ui.shot(opts.shotName ?? '10-pipeline-dag');
+    if (!ok(seen)) {
+      const missing = opts.expectNodes.filter((n) => !seen.nodes.some((x) => x.name === n && x.visible));
+      await ui.fail(
+        'pipeline',
+        `the pipeline DAG draws ${seen.nodes.map((n) => `${n.name} (${n.status})`).join(', ') || 'no nodes'} and ${seen.arrows} arrows; ` +
+          (missing.length ? `missing ${missing.join(', ')}` : `expected ${opts.expectArrows} arrows`),
+      );
+    }
+    ui.timings['pipeline'] = Date.now() - t;
+    return { url: page.url(), nodes: seen.nodes, arrows: seen.arrows, screenshot: file };
+  } catch (e) {
+    if (e instanceof ClearmlWebUiCheckError) throw e;
+    return await ui.fail('pipeline', String(e instanceof Error ? e.message : e).split('\n')[0]!);
+  }
+}
+
+export interface CompareViewOptions {
+  /** The project the compare page is opened in (any project of the tasks). */
+  projectId: string;
+  /** The tasks compared, side by side in this order. */
+  taskIds: string[];
+  /** Their names, as the UI must show them (the cards' titles, the charts' legends). */
+  expectTasks: string[];
+  /** Scalars: metric names the page must list, each drawn with one line per task. Default: at least one chart. */
+  expectScalars?: string[];
+  /** Hyperparameters: section → parameter names every task's column must show (sections compared case-insensitively). */
+  expectHyperParams?: Record<string, string[]>;
+  /** Screenshot names (default `11-compare-scalars`, `12-compare-hyper-params`). */
+  shotNames?: { scalars?: string; hyperParams?: string };
+}
+
+export interface CompareViewReport {
+  scalarsUrl: string;
+  hyperParamsUrl: string;
+  /** Metric names the scalars page lists. */
+  metrics: string[];
+  /** Charts drawn (title: the variant; series: one per task, named after it). */
+  charts: UiChart[];
+  /** task name → section → parameter → value, as each column shows it (section names as the UI writes them). */
+  hyperParams: Record<string, Record<string, Record<string, string>>>;
+  screenshots: string[];
+}
+
+/**
+ * The UI's compare view of several tasks (`/projects/<id>/compare-tasks;ids=a,b,c/…`, what "Compare" on selected
+ * experiments opens): the SCALARS page (`scalars/graph`: one chart per metric and variant, one line per task) and
+ * the HYPERPARAMETERS page (`hyper-params/values`: a column per task, every section opened and read). Fails (steps
+ * `compare-scalars`, `compare-hyper-params`) with what it saw; screenshots of both pages.
+ */
+export async function checkClearmlCompareView(ui: ClearmlWebUiSession, opts: CompareViewOptions): Promise<CompareViewReport> {
+  const { page } = ui;
+  const shots: string[] = [];
+  const ids = opts.taskIds.join(',');
+  let step: ClearmlWebUiStep = 'compare-scalars';
+  try {
+    // ---- scalars: every task's line in the charts, the expected metrics listed ----
+    const t = Date.now();
+    const scalarsUrl = `${ui.base}/projects/${opts.projectId}/compare-tasks;ids=${ids}/scalars/graph`;
+    await page.goto(scalarsUrl, { waitUntil: 'domcontentloaded' });
+    await ui.dismissDialogs();
+    const readMetrics = async () =>
+      (await page.locator('sm-selectable-grouped-filter-list .parent-node > span.ellipsis').allTextContents().catch(() => [] as string[])).map((x) => x.trim()).filter(Boolean);
+    const wantMetrics = opts.expectScalars ?? [];
+    const scalarsOk = (c: UiChart[], m: string[]) =>
+      c.some((x) => opts.expectTasks.every((n) => x.series.includes(n))) && wantMetrics.every((w) => m.includes(w) || c.some((x) => x.title === w));
+    let metrics: string[] = [];
+    const charts = await pollUntil(
+      async () => {
+        metrics = await readMetrics();
+        return readCharts(page);
+      },
+      (c) => scalarsOk(c, metrics),
+      ui.timeoutMs,
+    );
+    await page.locator('sm-single-graph').first().scrollIntoViewIfNeeded().catch(() => {});
+    shots.push(await ui.shot(opts.shotNames?.scalars ?? '11-compare-scalars'));
+    if (!scalarsOk(charts, metrics)) {
+      await ui.fail(step, `the compare scalars page draws ${describe(charts)} and lists metrics [${metrics.join(', ')}]; expected lines of [${opts.expectTasks.join(', ')}]${wantMetrics.length ? ` and metrics [${wantMetrics.join(', ')}]` : ''}`);
+    }
+    ui.timings['compare-scalars'] = Date.now() - t;
+
+    // ---- hyperparameters: one column per task, every section opened ----
+    step = 'compare-hyper-params';
+    const t2 = Date.now();
+    const hyperParamsUrl = `${ui.base}/projects/${opts.projectId}/compare-tasks;ids=${ids}/hyper-params/values`;
+    await page.goto(hyperParamsUrl, { waitUntil: 'domcontentloaded' });
+    await ui.dismissDialogs();
+    const columns = page.locator('#experiment-details-container > *');
+    await pollUntil(() => columns.count(), (n) => n === opts.taskIds.length, ui.timeoutMs);
+    await page.locator('[data-id="expandDetailTab"]').first().waitFor();
+    // opening a section in one column opens it in all of them
+    for (let k = 0; k < 50; k++) {
+      const closed = columns.first().locator('.section.depth-0 [data-id="expandDetailTab"].rotate-right');
+      if ((await closed.count()) === 0) break;
+      await closed.first().click();
+      await sleep(300);
+    }
+    const readColumns = async () => {
+      const out: Record<string, Record<string, Record<string, string>>> = {};
+      for (const col of await columns.all()) {
+        const name = ((await col.locator('sm-experiment-compare-general-data [data-id="experimentName"]').first().textContent().catch(() => null)) ?? '').trim();
+        const rows: [string, string, string][] = [];
+        // the list is virtual (only the visible rows exist): read it while scrolling it to the end
+        for (let k = 0; k < 100; k++) {
+          const { chunk, more } = await col.evaluate((el: unknown) => {
+            const root = el as DomNode;
+            const got: [string, string, string][] = [];
+            let section = '';
+            for (const node of [...root.querySelectorAll('.node')]) {
+              const title = node.querySelector('.title-key')?.textContent?.trim();
+              if (title) section = title;
+              else {
+                const key = node.querySelector('.node-key')?.textContent?.trim();
+                if (key) got.push([section, key, node.querySelector('.node-val')?.textContent?.trim() ?? '']);
+              }
+            }
+            const scroller = root.querySelector('.cdk-virtual-scroll-viewport') as ScrollNode | null;
+            const more = !!scroller && scroller.scrollTop + scroller.clientHeight < scroller.scrollHeight - 1;
+            if (scroller) scroller.scrollTop = more ? scroller.scrollTop + scroller.clientHeight : 0;
+            return { chunk: got, more };
+          });
+          rows.push(...chunk);
+          if (!more) break;
+          await sleep(150);
+        }
+        const params: Record<string, Record<string, string>> = {};
+        for (const [section, key, value] of rows) (params[section] ??= {})[key] = value;
+        out[name || `column ${Object.keys(out).length + 1}`] = params;
+      }
+      return out;
+    };
+    const hasParams = (cols: Record<string, Record<string, Record<string, string>>>) =>
+      opts.expectTasks.every((task) =>
+        Object.entries(opts.expectHyperParams ?? {}).every(([section, names]) => {
+          const got = Object.entries(cols[task] ?? {}).find(([s]) => s.toLowerCase() === section.toLowerCase())?.[1] ?? {};
+          return names.every((n) => n in got);
+        }) && Object.keys(cols[task] ?? {}).length > 0,
+      );
+    const hyperParams = await pollUntil(readColumns, hasParams, ui.timeoutMs);
+    shots.push(await ui.shot(opts.shotNames?.hyperParams ?? '12-compare-hyper-params'));
+    if (!hasParams(hyperParams)) {
+      const shown = Object.entries(hyperParams).map(([task, secs]) => `${task}: ${Object.entries(secs).map(([s, p]) => `${s} (${Object.keys(p).length})`).join(', ') || 'nothing'}`).join('; ');
+      await ui.fail(step, `the compare hyperparameters page shows ${shown || 'no columns'}; expected columns [${opts.expectTasks.join(', ')}] each with ${Object.entries(opts.expectHyperParams ?? {}).map(([s, n]) => `${s}/${n.join(`, ${s}/`)}`).join(', ') || 'some parameters'}`);
+    }
+    ui.timings['compare-hyper-params'] = Date.now() - t2;
+    return { scalarsUrl, hyperParamsUrl, metrics, charts, hyperParams, screenshots: shots };
+  } catch (e) {
+    if (e instanceof ClearmlWebUiCheckError) throw e;
+    return await ui.fail(step, String(e instanceof Error ? e.message : e).split('\n')[0]!);
+  }
 }

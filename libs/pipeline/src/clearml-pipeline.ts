@@ -14,13 +14,19 @@
  *   script is the task's literal `script.diff`, written by the agent as `entry_point` in the checkout. It takes DVC
  *   from this machine's venv when the agent runs here, else from the checkout's `tools/setup.sh`
  *   (`MLOPS_SKIP_DATA=1`), else `dvc` on PATH; writes dvc.lock as the controller has it (the parents' results);
- *   uses this workspace's DVC cache when the agent can see it (same machine), else `dvc pull`/`dvc push` through
- *   the default remote; runs `dvc repro --single-item`; prints the resulting dvc.lock (base64) between markers. The
+ *   unpacks the parents' uncached outs (`cache: false` metrics and plots, which no DVC cache holds: carried in the
+ *   script as a gzipped tar, at most 4 MB); uses this workspace's DVC cache when the agent can see it (same
+ *   machine), else `dvc pull`/`dvc push` through the default remote; runs `dvc repro --single-item`; hands its own
+ *   uncached outs back as a gzipped tar (with its md5) — left in the controller's `.dvc/tmp/mlops-ts-steps/` when the
+ *   agent sees that folder, else printed in base64 (the console keeps only 65,536 characters of each of the agent's
+ *   log events, so only small outs survive that way: a mismatch is a clear error) — and prints the resulting
+ *   dvc.lock (base64) between markers. The
  *   controller merges that stage's entry into the local dvc.lock and checks its outs out here, so after the run
  *   `dvc status` is clean in this workspace just as after a local run.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join, posix, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { parse as parseYaml } from 'yaml';
@@ -43,6 +49,14 @@ export const DVC_PARAMS_SECTION = 'params';
 const LOCK_MARK = '@@mlops-ts-dvc-lock';
 const LOCK_END = '@@mlops-ts-dvc-lock-end';
 const UNCACHED_MARK = '@@mlops-ts-uncached-outs';
+const UNCACHED_MD5_MARK = '@@mlops-ts-uncached-md5';
+const UNCACHED_FILE_MARK = '@@mlops-ts-uncached-file';
+/**
+ * Width of the base64 lines a step prints. clearml-agent batches its console into events (130 lines of 525 seen)
+ * and the server keeps 65,536 characters of an event: whatever is printed fast loses the end of each event, so
+ * only a few lines (dvc.lock, small uncached outs) go this way, md5-checked; larger outs use the handoff folder.
+ */
+const B64_WIDTH = 500;
 /** Uncached outs larger than this (gzipped tar) are not carried back through the console. */
 const MAX_UNCACHED_BYTES = 4 * 1024 * 1024;
 const STEP_SCRIPT = '.mlops-ts-clearml-step.sh';
@@ -164,10 +178,27 @@ async function git(cwd: string, args: string[]): Promise<string> {
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The bash script an agent runs for one stage (see the top of this file). */
-export function dvcStepScript(opts: { stage: string; dvcDir: string; parents: string[]; lockText: string | undefined; localDvcBin: string; cacheDir: string; uncached?: string[]; trackedDeps?: string[] }): string {
+export function dvcStepScript(opts: {
+  stage: string;
+  dvcDir: string;
+  parents: string[];
+  lockText: string | undefined;
+  localDvcBin: string;
+  cacheDir: string;
+  uncached?: string[];
+  trackedDeps?: string[];
+  /** The parents' uncached outs (gzipped tar): not in any DVC cache, so the script carries them to the checkout. */
+  uncachedInputs?: Buffer;
+  /**
+   * A folder of the controller's: an agent that sees it (same machine) leaves the tar of the stage's uncached outs
+   * there instead of printing it (the console keeps only 65,536 characters of each of the agent's log events).
+   */
+  handoffDir?: string;
+}): string {
   const uncached = opts.uncached ?? [];
   const inputs = [...opts.parents, ...(opts.trackedDeps ?? [])];
   const lock = opts.lockText !== undefined ? Buffer.from(opts.lockText).toString('base64') : undefined;
+  const carried = opts.uncachedInputs?.length ? opts.uncachedInputs.toString('base64') : undefined;
   return [
     '#!/usr/bin/env bash',
     `# mlops-ts: DVC stage ${opts.stage} as a ClearML pipeline step, run by clearml-agent in its checkout`,
@@ -180,6 +211,7 @@ export function dvcStepScript(opts: { stage: string; dvcDir: string; parents: st
     'echo "dvc: $dvc ($("$dvc" --version))"',
     `shared=0; if [ -d ${shq(opts.cacheDir)} ]; then "$dvc" config --local cache.dir ${shq(opts.cacheDir)}; shared=1; echo "DVC cache: ${opts.cacheDir.replace(/["$`\\]/g, '')} (the controller's)"; fi`,
     ...(lock ? [`echo ${shq(lock)} | base64 -d > dvc.lock`] : []),
+    ...(carried ? [`echo ${shq(carried)} | base64 -d | tar -xz`] : []),
     ...(inputs.length
       ? [`if [ "$shared" = 1 ]; then "$dvc" checkout ${inputs.map(shq).join(' ')}; else "$dvc" pull ${inputs.map(shq).join(' ')}; fi`]
       : []),
@@ -188,11 +220,15 @@ export function dvcStepScript(opts: { stage: string; dvcDir: string; parents: st
     ...(uncached.length
       ? [
           `tar -cz ${uncached.map(shq).join(' ')} > "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz"`,
-          `if [ "$(stat -c %s "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz")" -le ${MAX_UNCACHED_BYTES} ]; then base64 -w 2000 "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz" | sed 's/^/${UNCACHED_MARK} /'; else echo "uncached outs too large to carry back (> ${MAX_UNCACHED_BYTES} bytes)" >&2; fi`,
+          `md5sum "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz" | sed 's/^/${UNCACHED_MD5_MARK} /'`,
+          ...(opts.handoffDir
+            ? [`if [ -d ${shq(opts.handoffDir)} ]; then handoff="$(mktemp ${shq(opts.handoffDir)}/uncached.XXXXXX.tgz)"; cp "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz" "$handoff"; echo "${UNCACHED_FILE_MARK} $(basename "$handoff")"; fi`]
+            : []),
+          `if [ -n "\${handoff:-}" ]; then :; elif [ "$(stat -c %s "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz")" -le ${MAX_UNCACHED_BYTES} ]; then base64 -w ${B64_WIDTH} "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz" | sed 's/^/${UNCACHED_MARK} /'; else echo "uncached outs too large to carry back (> ${MAX_UNCACHED_BYTES} bytes)" >&2; fi`,
           `rm -f "\${TMPDIR:-/tmp}/mlops-ts-uncached.$$.tgz"`,
         ]
       : []),
-    `base64 -w 2000 dvc.lock | sed 's/^/${LOCK_MARK} /'`,
+    `base64 -w ${B64_WIDTH} dvc.lock | sed 's/^/${LOCK_MARK} /'`,
     `echo ${LOCK_END}`,
     '',
   ].join('\n');
@@ -213,6 +249,12 @@ export function lockFromLog(lines: readonly string[]): string | undefined {
   const end = lines.findIndex((l) => l.trim() === LOCK_END);
   if (end < 0) return undefined;
   return marked(lines, end, LOCK_MARK).toString('utf8');
+}
+
+/** The md5 the step printed for the gzipped tar of its uncached outs, or undefined. */
+function uncachedMd5FromLog(lines: readonly string[]): string | undefined {
+  const line = lines.map((l) => l.trim()).find((l) => l.startsWith(`${UNCACHED_MD5_MARK} `));
+  return line ? /^[0-9a-f]{32}/.exec(line.slice(UNCACHED_MD5_MARK.length + 1))?.[0] : undefined;
 }
 
 /** The gzipped tar of the uncached outs a step printed (empty when none). */
@@ -261,6 +303,8 @@ export async function runClearmlDvcPipeline(opts: ClearmlDvcPipelineOptions): Pr
   const byName = new Map(stages.map((s) => [s.stage, s]));
   log(`dvc.yaml ${dvcYaml}: ${stages.length} stages (${stages.map((s) => s.stage).join(', ')})`);
 
+  // where agents on this machine leave the stages' uncached outs (DVC's own tmp folder: gitignored)
+  const handoffDir = join(dvcDir, '.dvc', 'tmp', 'mlops-ts-steps');
   let script: ((s: ResolvedPipelineStep) => Promise<ScriptInfo>) | undefined;
   let afterStep: ((s: ResolvedPipelineStep, ctx: { taskId: string; status: 'completed' | 'cached'; log: (l: string) => void }) => Promise<void>) | undefined;
   if (opts.queue) {
@@ -273,11 +317,22 @@ export async function runClearmlDvcPipeline(opts: ClearmlDvcPipelineOptions): Pr
     const cacheDir = (await dvc(['cache', 'dir'])).stdout.trim().split('\n').pop() ?? join(dvcDir, '.dvc', 'cache');
     // DVC creates its cache lazily: make it now, so that agents on this machine find and share it
     await mkdir(cacheDir, { recursive: true });
+    await mkdir(handoffDir, { recursive: true });
     const repository = opts.repository ?? root;
     log(`queue mode: agents check out ${repository} at ${commit.slice(0, 10)} (${branch}) and run each stage through dvc`);
     script = async (s) => {
       const lockFile = join(dvcDir, 'dvc.lock');
       const lockText = existsSync(lockFile) ? readFileSync(lockFile, 'utf8') : undefined;
+      // the parents' uncached outs (metrics, plots with cache: false) came back here through their consoles; no
+      // checkout has them, so they travel in the script (evaluate@* → metrics/eval → compare)
+      const carry = [...new Set(s.parents.flatMap((p) => byName.get(p)?.uncached ?? []))].filter((f) => existsSync(join(dvcDir, f)));
+      let uncachedInputs: Buffer | undefined;
+      if (carry.length) {
+        const t = await execa('tar', ['-cz', '-C', dvcDir, '--', ...carry], { encoding: 'buffer', reject: false, stdin: 'ignore' });
+        if (t.exitCode !== 0) throw new ClearmlPipelineError(`step '${s.name}': packing its parents' uncached outs (${carry.join(', ')}) failed: ${Buffer.from(t.stderr).toString('utf8').trim()}`);
+        uncachedInputs = Buffer.from(t.stdout);
+        if (uncachedInputs.length > MAX_UNCACHED_BYTES) throw new ClearmlPipelineError(`step '${s.name}': its parents' uncached outs (${carry.join(', ')}) are ${uncachedInputs.length} bytes gzipped, more than the ${MAX_UNCACHED_BYTES} a step script carries: give them cache: true`);
+      }
       return {
         binary: '/bin/bash',
         repository,
@@ -285,7 +340,7 @@ export async function runClearmlDvcPipeline(opts: ClearmlDvcPipelineOptions): Pr
         commit,
         workingDir: rel || '.',
         entryPoint: STEP_SCRIPT,
-        diff: dvcStepScript({ stage: s.name, dvcDir: rel, parents: s.parents, lockText, localDvcBin: dvcBinAbs, cacheDir, uncached: byName.get(s.name)!.uncached, trackedDeps: byName.get(s.name)!.trackedDeps }),
+        diff: dvcStepScript({ stage: s.name, dvcDir: rel, parents: s.parents, lockText, localDvcBin: dvcBinAbs, cacheDir, uncached: byName.get(s.name)!.uncached, trackedDeps: byName.get(s.name)!.trackedDeps, handoffDir, ...(uncachedInputs ? { uncachedInputs } : {}) }),
       };
     };
     afterStep = async (s, ctx) => {
@@ -305,10 +360,18 @@ export async function runClearmlDvcPipeline(opts: ClearmlDvcPipelineOptions): Pr
       await mergeLockEntry(join(dvcDir, 'dvc.lock'), s.name, entry);
       const stage = byName.get(s.name)!;
       if (stage.uncached.length) {
-        const tgz = uncachedOutsFromLog(logLines);
+        const handed = logLines.map((l) => l.trim()).find((l) => l.startsWith(`${UNCACHED_FILE_MARK} `))?.slice(UNCACHED_FILE_MARK.length + 1).trim();
+        let tgz = uncachedOutsFromLog(logLines);
+        if (handed && /^uncached\.[A-Za-z0-9]+\.tgz$/.test(handed)) {
+          const file = join(handoffDir, handed);
+          tgz = await readFile(file).catch(() => Buffer.alloc(0));
+          await rm(file, { force: true });
+        }
         if (tgz.length === 0) throw new ClearmlPipelineError(`step '${s.name}' (task ${ctx.taskId}): its uncached outs (${stage.uncached.join(', ')}) did not come back in its console`);
+        const md5 = uncachedMd5FromLog(logLines);
+        if (md5 && createHash('md5').update(tgz).digest('hex') !== md5) throw new ClearmlPipelineError(`step '${s.name}' (task ${ctx.taskId}): its uncached outs (${stage.uncached.join(', ')}) came back incomplete through its console (md5 differs from the agent's ${md5})`);
         const x = await execa('tar', ['-xz', '-C', dvcDir], { input: tgz, reject: false });
-        if (x.exitCode !== 0) throw new ClearmlPipelineError(`step '${s.name}': unpacking its uncached outs failed: ${String(x.stderr).trim()}`);
+        if (x.exitCode !== 0) throw new ClearmlPipelineError(`step '${s.name}': unpacking its uncached outs failed: ${String(x.stderr).trim().split('\n').join('; ')}`);
       }
       const co = await dvc(['checkout', s.name]);
       if (!co.ok) {
