@@ -316,6 +316,9 @@ export async function checkClearmlWebUi(opts: ClearmlWebUiCheckOptions): Promise
     await page.goto(`${base}/projects/${projectId}/tasks`, { waitUntil: 'domcontentloaded' });
     const want = [...opts.expectTasks].sort();
     const readRows = async () => (await page.locator('.experiment-name').allInnerTexts()).map((s) => s.trim()).sort();
+    // first the table's rows at all (under load the UI takes many seconds to fill it, longer than the short timeout
+    // a negative test passes: it once saw an empty table after 4 s), then up to `timeout` for exactly the expected set
+    await pollUntil(readRows, (r) => r.length > 0, Math.max(timeout, 60_000));
     const rows = await pollUntil(readRows, (r) => JSON.stringify(r) === JSON.stringify(want), timeout);
     await dismissDialogs();
     await shot('02-tasks-table');
