@@ -13,6 +13,7 @@
 #   MLOPS_AFFECTED=1     only the projects `nx affected` names (base/head from NX_BASE/NX_HEAD, else nx.json's
 #                        defaultBase); the default is every project
 #   MLOPS_TESTS_ONLY=1   setup and tests only (steps 2 and 4 skipped): tools/test.sh's second pass on Node 24
+#   MLOPS_TEST_NATIVE_TF 1 = setup builds/links the native TensorFlow backend (tools/test.sh sets it; default: MLOPS_NATIVE_TF)
 #   MLOPS_TEST_LABEL     name of this pass in the reports (default: node<major>); reports go to tmp/test-results/<label>
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,7 +31,7 @@ node_version=$(node --version)
 label="${MLOPS_TEST_LABEL:-node$(node -p 'process.versions.node.split(".")[0]')}"
 log "Node $node_version ($(command -v node)), pass '$label'"
 
-bash tools/setup.sh || { log "setup failed"; exit 1; }
+MLOPS_NATIVE_TF="${MLOPS_TEST_NATIVE_TF:-${MLOPS_NATIVE_TF:-0}}" bash tools/setup.sh || { log "setup failed"; exit 1; }
 export PATH="$root/.venv/bin:$PATH"
 export NX_NO_CLOUD=true NX_DAEMON=false NX_TUI=false
 

@@ -30,8 +30,10 @@ hold_clearml() { # after setup: npm ci has installed tsx
 }
 release_clearml() { [ -n "$hold_pid" ] && kill -TERM "$hold_pid" 2>/dev/null && wait "$hold_pid" 2>/dev/null; hold_pid=""; }
 trap release_clearml EXIT
-export MLOPS_NATIVE_TF="${MLOPS_NATIVE_TF:-1}" # both passes' setup calls (tools/test-all.sh runs setup too)
-bash tools/setup.sh >&2 || { log "setup failed"; exit 1; }
+# only the setup calls get it (tools/test-all.sh runs setup too, reading MLOPS_TEST_NATIVE_TF): exported as
+# MLOPS_NATIVE_TF it would reach every setup.sh the tests run in scratch copies of the repository
+export MLOPS_TEST_NATIVE_TF="${MLOPS_NATIVE_TF:-1}"
+MLOPS_NATIVE_TF="$MLOPS_TEST_NATIVE_TF" bash tools/setup.sh >&2 || { log "setup failed"; exit 1; }
 hold_clearml
 bash tools/test-all.sh || status=1
 if [ "${MLOPS_NODE24_PASS:-1}" != "0" ]; then

@@ -68,7 +68,8 @@ const pipeline = () =>
     reject: false,
     all: true,
     // A tracking URI given: the pipeline starts no local MLflow server. No data pointers: setup's ingest has nothing to do.
-    env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:9', MLOPS_SKIP_DATA: '1', MLOPS_BACKEND_NOTICE_SHOWN: '' },
+    // MLOPS_NATIVE_TF=0: the scratch repository has no tools/native-tf, whatever the caller's shell asks setup for.
+    env: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:9', MLOPS_SKIP_DATA: '1', MLOPS_BACKEND_NOTICE_SHOWN: '', MLOPS_NATIVE_TF: '0' },
   });
 
 test('a failing check stops the pipeline before dvc repro: no stage runs', async () => {
@@ -107,6 +108,8 @@ test('a passing check lets dvc repro run; the notice is printed once and exporte
 
 test('without the check app (a branch where it does not exist yet) the pipeline says so and goes on', async () => {
   await rm(join(dir, 'apps/check'), { recursive: true });
+  // a stage to run (the previous test left every stage up to date, and an up-to-date pipeline checks nothing)
+  await writeFile(join(dir, 'params.yaml'), 'bad: changed\n');
   const r = await pipeline();
   expect(r.exitCode, r.stderr).toBe(0);
   expect(r.stderr).toContain('[pipeline] npm run check is not available here');
