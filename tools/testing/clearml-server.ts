@@ -119,6 +119,17 @@ async function answersPatiently(apiHost: string): Promise<string | undefined> {
   return problem;
 }
 
+/** Any HTTP answer from `url` within `timeoutMs` (the fileserver and web UI have no ping). */
+async function httpAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
+  try {
+    const res = await request(url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    await res.body.dump();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function answers(apiHost: string, timeoutMs = 3000): Promise<string | undefined> {
   try {
     const res = await request(`${apiHost}/debug.ping`, {
@@ -161,12 +172,21 @@ export async function resolveClearmlServer(opts: { env?: Env; log?: (line: strin
 
   // Was it running before we ran start.sh? (then it is not ours to stop)
   let runningBefore = false;
+  let complete = false;
   if (existsSync(envSh)) {
     const prior = fromEnv(parseEnvSh(await readFile(envSh, 'utf8')), 'running');
     runningBefore = prior !== undefined && (await answers(prior.apiHost, 1500)) === undefined;
+    // apiserver, fileserver and web UI all answer: start.sh has nothing to do, and is not run. Its checks are not
+    // safe to run concurrently (test processes starting together once found its venv stamp missing and rebuilt the
+    // venv twice at the same time, each removing the other's files), so several test processes must not all call it.
+    complete = runningBefore && (await httpAnswers(prior!.filesHost)) && (await httpAnswers(prior!.webHost));
   }
   const t0 = Date.now();
-  const run = await execa('bash', [startSh], { env: { ...env, CLEARML_SERVER_HOME: home }, reject: false, all: true, stdin: 'ignore', timeout: 280_000 });
+  // one start.sh at a time on this machine (flock on a file beside env.sh): the first starts, the others then find it up
+  await mkdir(home, { recursive: true });
+  const run = complete
+    ? { exitCode: 0, all: '', signal: undefined }
+    : await execa('flock', [join(home, '.mlops-ts-start.lock'), 'bash', startSh], { env: { ...env, CLEARML_SERVER_HOME: home }, reject: false, all: true, stdin: 'ignore', timeout: 280_000 });
   if (run.exitCode !== 0) {
     const tail = (run.all ?? '').split('\n').slice(-25).join('\n');
     return { info: { available: false, reason: `${startSh} failed (exit ${run.exitCode ?? run.signal}):\n${tail}` }, release: none };
