@@ -18,7 +18,7 @@ import {
   type ReportInput,
 } from '@mlops-ts/report';
 import { StageInputError } from '@mlops-ts/stage-kit';
-import type { RunRecord } from '@mlops-ts/tracking';
+import type { RunRecord, TrackingTarget } from '@mlops-ts/tracking';
 import { z } from 'zod';
 import { readRunRecord, runRecordPath } from './records.js';
 import { logReportToTrackers, type LoggedReport, type ReportTrackingOptions } from './report-tracking.js';
@@ -107,6 +107,53 @@ async function readJson<S extends z.ZodType>(file: string, schema: S, stage: str
 
 const ModelMetaParamsSchema = z.looseObject({ params: z.record(z.string(), z.unknown()).optional(), train: z.record(z.string(), z.unknown()).optional() });
 const CompareSummarySchema = z.looseObject({ metric: z.string(), champion: z.object({ model: z.string(), score: z.number() }).nullable() });
+/** What compare found of the trackers (`trackers` of metrics/compare.json): which it read, which were down, where they disagreed. */
+const CompareTrackersSchema = z.looseObject({
+  trackers: z
+    .looseObject({
+      read: z.array(z.string()).default([]),
+      unavailable: z.array(z.string()).default([]),
+      ranking_agrees: z.boolean().nullish(),
+      disagreements: z.array(z.string()).default([]),
+    })
+    .optional(),
+});
+
+type TrackerInput = NonNullable<ReportInput['trackers']>[number];
+
+/**
+ * The Trackers section's rows: where the models' runs went (the run records' targets) and what compare found when it
+ * read them back (metrics/compare.json's `trackers`). Only facts that travel with the files: a loopback address (the
+ * pipeline's local MLflow server on a port of that run) is named, not linked.
+ */
+export function trackerStatus(records: Record<string, RunRecord | undefined>, compare: z.output<typeof CompareTrackersSchema> | undefined, compareFile: string): TrackerInput[] {
+  const targets = new Map<string, TrackingTarget[]>();
+  for (const record of Object.values(records)) {
+    if (!record) continue;
+    for (const [tracker, target] of Object.entries(record.targets ?? { mlflow: record.tracking })) targets.set(tracker, [...(targets.get(tracker) ?? []), target]);
+  }
+  const seen = compare?.trackers;
+  const names = [...new Set([...targets.keys(), ...(seen?.read ?? []), ...(seen?.unavailable ?? [])])].sort();
+  return names.map((name): TrackerInput => {
+    const list = targets.get(name) ?? [];
+    const first = list[0];
+    const down = seen?.unavailable.includes(name) ?? false;
+    const checked = seen?.read.includes(name) ?? false;
+    const disagreements = (seen?.disagreements ?? []).filter((d) => d.toLowerCase().includes(name));
+    const where =
+      first?.kind === 'server' ? first.uri : first?.kind === 'embedded' ? `embedded MLflow server over ${first.dir}` : first?.kind === 'offline-session' ? `offline sessions in ${first.dir}` : undefined;
+    const details = [
+      `${list.length} model run${list.length === 1 ? '' : 's'} recorded`,
+      ...(where && !(first?.kind === 'server' && isUrl(first.uri)) ? [where] : []),
+      ...(down ? [`compare could not reach it (${compareFile})`] : []),
+      ...(checked ? [disagreements.length === 0 ? `compare read its runs back: they agree with the metrics files (${compareFile})` : `compare read its runs back: ${disagreements.length} disagreement${disagreements.length === 1 ? '' : 's'} with the metrics files (${compareFile})`] : []),
+    ];
+    const status: TrackerInput['status'] = down ? 'unavailable' : first?.kind === 'offline' || first?.kind === 'offline-session' ? 'offline' : 'online';
+    return { name, status, ...(first?.kind === 'server' && isUrl(first.uri) ? { url: first.uri } : {}), detail: details.join('; ') };
+  });
+}
+
+const isUrl = (u: string | undefined): u is string => u !== undefined && z.url().safeParse(u).success && !isLoopback(u);
 
 /** The raw data's md5 as DVC records it: its `.dvc` pointer, else the dvc.lock entry of a stage that depends on it. */
 async function dataMd5(path: string, lockFile: string): Promise<{ md5: string; source: string } | undefined> {
@@ -141,7 +188,6 @@ async function costAndLinks(record: RunRecord | undefined, weightsFile: string, 
   if (weights) cost.modelBytes = weights.size;
   if (epochs !== undefined) cost.epochs = epochs;
   const links: NonNullable<ModelInput['links']> = {};
-  const isUrl = (u: string | undefined): u is string => u !== undefined && z.url().safeParse(u).success && !isLoopback(u);
   const mlflowUrl = record?.urls?.['mlflow'] ?? record?.url;
   if (isUrl(mlflowUrl) && record?.ref['mlflow']) links.mlflowRunUrl = mlflowUrl;
   if (isUrl(record?.urls?.['clearml'])) links.clearmlTaskUrl = record.urls['clearml'];
@@ -233,6 +279,8 @@ export async function collectReportInput(o: ReportStageOptions): Promise<{ input
   const quality = await readJson(o.dataQualityFile, DataQualitySchema, 'prepare', false);
   if (quality) read.push(o.dataQualityFile);
   const md5 = o.dataPath ? await dataMd5(o.dataPath, o.lockFile) : undefined;
+  const compareTrackers = await readJson(o.compareFile, CompareTrackersSchema, 'compare', false);
+  const trackers = trackerStatus(records, compareTrackers, o.compareFile);
   const input: ReportInput = {
     title: o.report.title,
     metric: o.report.metric,
@@ -249,6 +297,7 @@ export async function collectReportInput(o: ReportStageOptions): Promise<{ input
       sources: { ...(md5 ? { md5: md5.source } : {}), ...(quality ? { quality: o.dataQualityFile } : {}) },
     },
     dvc: await dvcSections(o),
+    ...(trackers.length > 0 ? { trackers } : {}),
   };
   return { input, read, records };
 }

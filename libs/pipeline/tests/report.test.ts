@@ -183,3 +183,28 @@ test('links: a server elsewhere is linked, the loopback port of a local run is n
   expect(logreg?.cost).toMatchObject({ trainSeconds: 12.5, epochs: 4 });
   expect(logreg?.cost?.modelBytes).toBeGreaterThan(0);
 });
+
+test('the Trackers section: where the runs went (run records) and what compare found reading them back (compare.json)', async () => {
+  const root = join(dir, 'r4');
+  await cp(ws, root, { recursive: true });
+  const setTargets = async (model: string, targets: Record<string, unknown>) => {
+    const file = join(root, 'records', `${model}.json`);
+    const record = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...record, targets }));
+  };
+  for (const m of Object.keys(MODELS)) await setTargets(m, { mlflow: { kind: 'server', uri: 'https://mlflow.example.com' }, clearml: { kind: 'offline-session', dir: '.clearml/offline' } });
+  const compareFile = join(root, 'metrics/compare.json');
+  await writeFile(compareFile, JSON.stringify({ metric: 'roc_auc', champion: null, trackers: { read: ['mlflow'], unavailable: ['clearml'], ranking_agrees: false, disagreements: ['mlflow ranks mlp first, the metrics files rank logreg first'] } }));
+  const { input } = await collectReportInput(options(root, { compareFile }));
+  expect(input.trackers).toEqual([
+    { name: 'clearml', status: 'unavailable', detail: `2 model runs recorded; offline sessions in .clearml/offline; compare could not reach it (${compareFile})` },
+    { name: 'mlflow', status: 'online', url: 'https://mlflow.example.com', detail: `2 model runs recorded; compare read its runs back: 1 disagreement with the metrics files (${compareFile})` },
+  ]);
+  // no compare.json yet, runs on the loopback server of a local run: named, not linked
+  await rm(compareFile);
+  for (const m of Object.keys(MODELS)) await setTargets(m, { mlflow: { kind: 'server', uri: 'http://127.0.0.1:34869' } });
+  const second = await collectReportInput(options(root, { compareFile }));
+  expect(second.input.trackers).toEqual([{ name: 'mlflow', status: 'online', detail: '2 model runs recorded; http://127.0.0.1:34869' }]);
+  const r = await reportModels(options(root, { compareFile }));
+  expect(await readFile(r.markdownFile, 'utf8')).toContain('| mlflow | online | — | 2 model runs recorded; http://127.0.0.1:34869 |');
+});
