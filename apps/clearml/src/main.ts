@@ -6,9 +6,10 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { ClearmlClient, ClearmlConfigError, type ClearmlConfig, ClearmlOfflineSessionError, clearmlConfigFromEnv, deliverSpillFile, importOfflineSession, readOfflineSession, readSpillFile, SPILL_SUFFIX } from '@mlops-ts/clearml-client';
+import { ClearmlClient, type ClearmlConfig, ClearmlOfflineSessionError, deliverSpillFile, importOfflineSession, readOfflineSession, readSpillFile, SPILL_SUFFIX } from '@mlops-ts/clearml-client';
 import { runStage, StageUsageError } from '@mlops-ts/stage-kit';
 import { registerPipelineCommand } from './pipeline.js';
+import { clearmlConfigOrUsage } from './shared.js';
 import { registerSweepCommand } from './sweep.js';
 
 const log = (line: string) => process.stderr.write(`[clearml] ${line}\n`);
@@ -27,16 +28,7 @@ program
   .action(async (session: string, opts: { task?: string; iterationOffset?: number }) => {
     const path = resolve(session);
     if (!existsSync(path)) throw new StageUsageError(`no offline session at ${session}`);
-    const config = (): ClearmlConfig => {
-      let c;
-      try {
-        c = clearmlConfigFromEnv(process.env);
-      } catch (e) {
-        throw e instanceof ClearmlConfigError ? new StageUsageError(e.message, { cause: e }) : e;
-      }
-      if (!c) throw new StageUsageError('no ClearML server configured: set CLEARML_API_HOST, CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY, or write ~/clearml.conf (CLEARML_CONFIG_FILE)');
-      return c;
-    };
+    const config = (): ClearmlConfig => clearmlConfigOrUsage(process.env);
     if (path.endsWith(SPILL_SUFFIX)) {
       // a spill file an EventsLogger left when its process ended before close()
       const events = await readSpillFile(path).catch((e: unknown) => {

@@ -5,9 +5,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ClearmlClient, ClearmlConfigError, ClearmlPipelineAbortedError, clearmlConfigFromEnv } from '@mlops-ts/clearml-client';
+import { ClearmlClient, ClearmlPipelineAbortedError } from '@mlops-ts/clearml-client';
 import { runClearmlDvcPipeline } from '@mlops-ts/pipeline';
 import { StageInterruptedError, StageUsageError } from '@mlops-ts/stage-kit';
+import { abortOnSignals, clearmlConfigOrUsage } from './shared.js';
 
 export interface PipelineCommandDeps {
   env: Record<string, string | undefined>;
@@ -37,25 +38,8 @@ export function registerPipelineCommand(program: Command, deps: PipelineCommandD
     .action(async (opts: { queue?: string; project: string; name: string; dvcYaml: string; pickupTimeout: number }) => {
       const dvcYaml = resolve(deps.cwd, opts.dvcYaml);
       if (!existsSync(dvcYaml)) throw new StageUsageError(`no dvc.yaml at ${dvcYaml} (--dvc-yaml)`);
-      let config;
-      try {
-        config = clearmlConfigFromEnv(deps.env);
-      } catch (e) {
-        throw e instanceof ClearmlConfigError ? new StageUsageError(e.message, { cause: e }) : e;
-      }
-      if (!config) throw new StageUsageError('no ClearML server configured: set CLEARML_API_HOST, CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY, or write ~/clearml.conf (CLEARML_CONFIG_FILE)');
-      const client = new ClearmlClient(config);
-      const abort = new AbortController();
-      let signal: 'SIGINT' | 'SIGTERM' | undefined;
-      const onSignal = (s: 'SIGINT' | 'SIGTERM') => () => {
-        signal = s;
-        deps.log(`${s}: stopping the pipeline's steps`);
-        abort.abort();
-      };
-      const onInt = onSignal('SIGINT');
-      const onTerm = onSignal('SIGTERM');
-      process.once('SIGINT', onInt);
-      process.once('SIGTERM', onTerm);
+      const client = new ClearmlClient(clearmlConfigOrUsage(deps.env));
+      const stop = abortOnSignals("the pipeline's steps", deps.log);
       try {
         const run = await runClearmlDvcPipeline({
           client,
@@ -64,17 +48,17 @@ export function registerPipelineCommand(program: Command, deps: PipelineCommandD
           name: opts.name,
           ...(opts.queue ? { queue: opts.queue, pickupTimeoutMs: opts.pickupTimeout * 1000 } : {}),
           env: deps.env,
-          signal: abort.signal,
+          signal: stop.signal,
           log: deps.log,
         });
         deps.log(`pipeline completed: ${run.steps.map((s) => `${s.name} ${s.status}${s.worker ? ` (${s.worker})` : ''}`).join(', ')}`);
         deps.out(run.webUrl);
       } catch (e) {
+        const signal = stop.received();
         if (e instanceof ClearmlPipelineAbortedError && signal) throw new StageInterruptedError(signal);
         throw e;
       } finally {
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
+        stop.dispose();
         await client.close();
       }
     });

@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ClearmlClient, ClearmlConfigError, ClearmlOptimizerAbortedError, clearmlConfigFromEnv, formatSweepValue, type ClearmlConfig } from '@mlops-ts/clearml-client';
+import { ClearmlClient, ClearmlOptimizerAbortedError, formatSweepValue } from '@mlops-ts/clearml-client';
 import { planSweep, runClearmlSweep, runSweepTrial } from '@mlops-ts/pipeline';
 import { readParamsFile, StageInterruptedError, StageUsageError } from '@mlops-ts/stage-kit';
+import { abortOnSignals, clearmlConfigOrUsage } from './shared.js';
 
 export interface SweepCommandDeps {
   env: Record<string, string | undefined>;
@@ -33,17 +34,6 @@ const collectParam = (v: string, prev: Record<string, string>): Record<string, s
   if (eq <= 0 || eq === v.length - 1) throw new StageUsageError(`--param ${v}: expected key=v1,v2 (or key=min..max[:log] with --random)`);
   return { ...prev, [v.slice(0, eq).trim()]: v.slice(eq + 1) };
 };
-
-function clearmlConfig(env: Record<string, string | undefined>): ClearmlConfig {
-  let c;
-  try {
-    c = clearmlConfigFromEnv(env);
-  } catch (e) {
-    throw e instanceof ClearmlConfigError ? new StageUsageError(e.message, { cause: e }) : e;
-  }
-  if (!c) throw new StageUsageError('no ClearML server configured: set CLEARML_API_HOST, CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY, or write ~/clearml.conf (CLEARML_CONFIG_FILE)');
-  return c;
-}
 
 /** The tracking URI the trials get: the configured one without user:password (an agent elsewhere brings its own credentials). */
 function publicUri(uri: string): string {
@@ -100,18 +90,8 @@ export function registerSweepCommand(program: Command, deps: SweepCommandDeps): 
       const mlflowUri = deps.env['MLFLOW_TRACKING_URI'];
       if (!mlflowUri) deps.log('warning: MLFLOW_TRACKING_URI is not set: each trial logs to an embedded MLflow server in its agent\'s checkout (set it to a server the agents reach)');
       deps.log(`sweep of ${plan.model}: ${plan.strategy}${plan.strategy === 'random' ? ` (seed ${plan.seed})` : ''}, ${plan.points.length} trials over ${Object.keys(plan.space).join(', ')}; objective ${plan.metricKey} (${plan.objective.higherIsBetter ? 'max' : 'min'})`);
-      const client = new ClearmlClient(clearmlConfig(deps.env));
-      const abort = new AbortController();
-      let signal: 'SIGINT' | 'SIGTERM' | undefined;
-      const onSignal = (s: 'SIGINT' | 'SIGTERM') => () => {
-        signal = s;
-        deps.log(`${s}: stopping the sweep's trials`);
-        abort.abort();
-      };
-      const onInt = onSignal('SIGINT');
-      const onTerm = onSignal('SIGTERM');
-      process.once('SIGINT', onInt);
-      process.once('SIGTERM', onTerm);
+      const client = new ClearmlClient(clearmlConfigOrUsage(deps.env));
+      const stop = abortOnSignals("the sweep's trials", deps.log);
       try {
         const r = await runClearmlSweep({
           client,
@@ -123,7 +103,7 @@ export function registerSweepCommand(program: Command, deps: SweepCommandDeps): 
           ...(mlflowUri ? { trialEnv: { MLFLOW_TRACKING_URI: publicUri(mlflowUri) } } : {}),
           env: deps.env,
           pickupTimeoutMs: opts.pickupTimeout * 1000,
-          signal: abort.signal,
+          signal: stop.signal,
           log: deps.log,
         });
         const failed = r.trials.filter((t) => t.status !== 'completed');
@@ -143,11 +123,11 @@ export function registerSweepCommand(program: Command, deps: SweepCommandDeps): 
         deps.out(`best: ${plan.metricKey}=${r.best.value} task ${r.best.taskId} exp ${r.experiments[r.best.taskId]} ${Object.entries(r.best.params).map(([k, v]) => `${k}=${formatSweepValue(v)}`).join(' ')}`);
         deps.log(`optimizer: ${r.webUrl}; dvc exp show lists the trials (dvc exp apply ${r.experiments[r.best.taskId]} takes the best)`);
       } catch (e) {
+        const signal = stop.received();
         if (e instanceof ClearmlOptimizerAbortedError && signal) throw new StageInterruptedError(signal);
         throw e;
       } finally {
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
+        stop.dispose();
         await client.close();
       }
     });
@@ -161,7 +141,7 @@ export function registerSweepCommand(program: Command, deps: SweepCommandDeps): 
     .action(async (opts: { dvc: string; sharedCache: string; task?: string }) => {
       const taskId = opts.task ?? deps.env['CLEARML_TASK_ID'];
       if (!taskId) throw new StageUsageError('no trial task: clearml-agent sets CLEARML_TASK_ID (or pass --task)');
-      const client = new ClearmlClient(clearmlConfig(deps.env));
+      const client = new ClearmlClient(clearmlConfigOrUsage(deps.env));
       try {
         await runSweepTrial({ client, taskId, cwd: deps.cwd, dvcBin: opts.dvc, sharedCache: opts.sharedCache === '1', env: deps.env, log: deps.out });
       } finally {
