@@ -60,6 +60,9 @@ if [ -z "${MLFLOW_TRACKING_URI:-}" ]; then
   [ -s "$info" ] || { log "the local MLflow server did not start"; exit 1; }
   MLFLOW_TRACKING_URI="$(cat "$info")"
   export MLFLOW_TRACKING_URI
+  # the run links the stages record (run records, metrics/compare.json) point at `npm run mlflow-ui`, which serves
+  # the same .mlflow store after this server is gone, not at this run's port
+  export MLOPS_MLFLOW_UI_URI="${MLOPS_MLFLOW_UI_URI:-http://127.0.0.1:5000}"
   log "MLflow UI: $MLFLOW_TRACKING_URI (local server, stops when the pipeline ends; reopen with: npm run mlflow-ui)"
 fi
 export MLOPS_PIPELINE_RUN_ID="${MLOPS_PIPELINE_RUN_ID:-$(node -e 'console.log(crypto.randomUUID())')}"

@@ -12,6 +12,12 @@ export interface TrackingConfig {
   mlflow: MlflowConfig | undefined;
   /** CLEARML_API_HOST + keys, or clearml.conf; undefined: offline sessions. */
   clearml: ClearmlServerConfig | undefined;
+  /**
+   * Where the configured MLflow server's runs can be seen after the stage, when that server is a temporary one
+   * (MLOPS_MLFLOW_UI_URI: tools/pipeline.sh starts a local server on a free port for one run, and `npm run
+   * mlflow-ui` serves the same store on 127.0.0.1:5000): run links are recorded with this prefix instead.
+   */
+  mlflowUiUri?: string;
 }
 
 /**
@@ -20,7 +26,8 @@ export interface TrackingConfig {
  * CLEARML_CONFIG_FILE or ~/clearml.conf). The one place apps read tracker configuration from.
  */
 export function trackingConfigFromEnv(env: Record<string, string | undefined>): TrackingConfig {
-  return { mlflow: mlflowConfigFromEnv(env), clearml: clearmlConfigOf(env) };
+  const ui = env['MLOPS_MLFLOW_UI_URI']?.trim();
+  return { mlflow: mlflowConfigFromEnv(env), clearml: clearmlConfigOf(env), ...(ui ? { mlflowUiUri: ui.replace(/\/+$/, '') } : {}) };
 }
 
 export interface OpenTrackingOptions {
@@ -82,6 +89,7 @@ export async function openTracking(opts: OpenTrackingOptions): Promise<OpenedTra
       try {
         mlflow = await openMlflowTracking({
           config: opts.config.mlflow,
+          ...(opts.config.mlflowUiUri ? { uiUri: opts.config.mlflowUiUri } : {}),
           localDir: opts.mlflowLocalDir ?? '.mlflow',
           spillDir: opts.mlflowSpillDir ?? '.mlflow-spill',
           ...(opts.mlflowBin ? { mlflowBin: opts.mlflowBin } : {}),

@@ -10,6 +10,8 @@ export interface OpenMlflowTrackingOptions {
   config: MlflowConfig | undefined;
   /** Folder of the embedded server (SQLite + artifacts), e.g. `.mlflow`. */
   localDir: string;
+  /** For a configured server that is temporary: where its runs can be seen later (run links get this prefix). */
+  uiUri?: string;
   /** Where metric points wait while the server is unreachable. */
   spillDir: string;
   mlflowBin?: string;
@@ -73,7 +75,10 @@ export async function openMlflowTracking(opts: OpenMlflowTrackingOptions): Promi
     tracker,
     uri,
     target: opts.config === undefined ? { kind: 'embedded', dir: opts.localDir } : { kind: 'server', uri },
-    lastingUrl: (url) => (opts.config === undefined && url.startsWith(uri) ? MLFLOW_UI_URI + url.slice(uri.length) : url),
+    lastingUrl: (url) => {
+      const ui = opts.config === undefined ? MLFLOW_UI_URI : opts.uiUri;
+      return ui !== undefined && url.startsWith(uri) ? ui + url.slice(uri.length) : url;
+    },
     async close() {
       await working.close();
       await server.stop();

@@ -2,7 +2,7 @@
 import type { MlflowClient } from '@mlops-ts/mlflow-client';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MlflowTracker, PipelineTags, rankingCsv, rankMlflowRuns, registerChampion } from '../src/index.js';
+import { MlflowTracker, openTracking, PipelineTags, rankingCsv, rankMlflowRuns, registerChampion, trackingConfigFromEnv, TrackingParamsSchema } from '../src/index.js';
 import { useMlflowServer } from './mlflow-server.js';
 
 const mlflow = useMlflowServer('tracking-mlflow');
@@ -65,4 +65,27 @@ test('a run started, resumed and ranked through the port lands in MLflow as the 
   const csv = rankingCsv(ranked, ['test_roc_auc']);
   expect(csv.split('\n')[1]).toBe(`1,wide,${wideId},0.78,0.78`);
   expect(await readdir(join(dir, 'spill')).catch(() => [])).toEqual([]);
+});
+
+test('run links of a temporary server point at the UI that outlives it (MLOPS_MLFLOW_UI_URI), other links stay as they are', async () => {
+  const uri = mlflow.server.uri;
+  const config = trackingConfigFromEnv({ MLFLOW_TRACKING_URI: uri, MLOPS_MLFLOW_UI_URI: 'http://127.0.0.1:5000/', CLEARML_CONFIG_FILE: join(dir, 'no-clearml.conf') });
+  expect(config.mlflowUiUri).toBe('http://127.0.0.1:5000');
+  const opened = await openTracking({ params: TrackingParamsSchema.parse({ experiment: `ui-${Date.now()}`, trackers: ['mlflow'] }), config, stage: 'test', mlflowSpillDir: join(dir, 'ui-spill') });
+  try {
+    const run = await opened.tracker.startRun({ experiment: `ui-${Date.now()}`, runName: 'm' });
+    await run.end();
+    expect(run.url?.startsWith(uri)).toBe(true);
+    expect(opened.lastingUrl(run.url!)).toBe(`http://127.0.0.1:5000${run.url!.slice(uri.length)}`);
+    expect(opened.lastingUrl('https://elsewhere.example/#/runs/x')).toBe('https://elsewhere.example/#/runs/x');
+  } finally {
+    await opened.close();
+  }
+  // without it, a configured server's links are its own
+  const plain = await openTracking({ params: TrackingParamsSchema.parse({ experiment: 'ui-plain', trackers: ['mlflow'] }), config: trackingConfigFromEnv({ MLFLOW_TRACKING_URI: uri, CLEARML_CONFIG_FILE: join(dir, 'no-clearml.conf') }), stage: 'test', mlflowSpillDir: join(dir, 'ui-spill') });
+  try {
+    expect(plain.lastingUrl(`${uri}/#/experiments/1/runs/abc`)).toBe(`${uri}/#/experiments/1/runs/abc`);
+  } finally {
+    await plain.close();
+  }
 });
