@@ -141,7 +141,15 @@ export function trackerStatus(records: Record<string, RunRecord | undefined>, co
     const checked = seen?.read.includes(name) ?? false;
     const disagreements = (seen?.disagreements ?? []).filter((d) => d.toLowerCase().includes(name));
     const where =
-      first?.kind === 'server' ? first.uri : first?.kind === 'embedded' ? `embedded MLflow server over ${first.dir}` : first?.kind === 'offline-session' ? `offline sessions in ${first.dir}` : undefined;
+      first?.kind === 'server'
+        ? isLoopback(first.uri)
+          ? `a server on the loopback of the machine that ran the pipeline${name === 'mlflow' ? ' (if it was the temporary server of npm run pipeline, npm run mlflow-ui shows its runs there)' : ''}`
+          : first.uri
+        : first?.kind === 'embedded'
+          ? `embedded MLflow server over ${first.dir} (npm run mlflow-ui)`
+          : first?.kind === 'offline-session'
+            ? `offline sessions in ${first.dir} (npm run clearml -- import <session>)`
+            : undefined;
     const details = [
       `${list.length} model run${list.length === 1 ? '' : 's'} recorded`,
       ...(where && !(first?.kind === 'server' && isUrl(first.uri)) ? [where] : []),

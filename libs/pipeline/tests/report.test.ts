@@ -197,14 +197,14 @@ test('the Trackers section: where the runs went (run records) and what compare f
   await writeFile(compareFile, JSON.stringify({ metric: 'roc_auc', champion: null, trackers: { read: ['mlflow'], unavailable: ['clearml'], ranking_agrees: false, disagreements: ['mlflow ranks mlp first, the metrics files rank logreg first'] } }));
   const { input } = await collectReportInput(options(root, { compareFile }));
   expect(input.trackers).toEqual([
-    { name: 'clearml', status: 'unavailable', detail: `2 model runs recorded; offline sessions in .clearml/offline; compare could not reach it (${compareFile})` },
+    { name: 'clearml', status: 'unavailable', detail: `2 model runs recorded; offline sessions in .clearml/offline (npm run clearml -- import <session>); compare could not reach it (${compareFile})` },
     { name: 'mlflow', status: 'online', url: 'https://mlflow.example.com', detail: `2 model runs recorded; compare read its runs back: 1 disagreement with the metrics files (${compareFile})` },
   ]);
-  // no compare.json yet, runs on the loopback server of a local run: named, not linked
+  // no compare.json yet, runs on the loopback server of a local run: said so, no port (dead after the run)
   await rm(compareFile);
   for (const m of Object.keys(MODELS)) await setTargets(m, { mlflow: { kind: 'server', uri: 'http://127.0.0.1:34869' } });
   const second = await collectReportInput(options(root, { compareFile }));
-  expect(second.input.trackers).toEqual([{ name: 'mlflow', status: 'online', detail: '2 model runs recorded; http://127.0.0.1:34869' }]);
+  expect(second.input.trackers).toEqual([{ name: 'mlflow', status: 'online', detail: '2 model runs recorded; a server on the loopback of the machine that ran the pipeline (if it was the temporary server of npm run pipeline, npm run mlflow-ui shows its runs there)' }]);
   const r = await reportModels(options(root, { compareFile }));
-  expect(await readFile(r.markdownFile, 'utf8')).toContain('| mlflow | online | — | 2 model runs recorded; http://127.0.0.1:34869 |');
+  expect(await readFile(r.markdownFile, 'utf8')).toContain('| mlflow | online | — | 2 model runs recorded; a server on the loopback of the machine that ran the pipeline (if it was the temporary server of npm run pipeline, npm run mlflow-ui shows its runs there) |');
 });
