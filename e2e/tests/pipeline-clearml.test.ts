@@ -50,6 +50,9 @@ describe.skipIf(!server.available)('the pipeline against the real ClearML and ML
   let client: MlflowClient;
   let sdk: Record<string, SdkTask>;
   const records: Record<string, RunRecord> = {};
+  const pipelineRunId = `e2e-clearml-${Date.now()}`;
+  // the report stage's comparison task, beside the model tasks in the project
+  const reportTask = `report ${pipelineRunId}`;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'mlops-e2e-pipeline-clearml-'));
@@ -63,7 +66,7 @@ describe.skipIf(!server.available)('the pipeline against the real ClearML and ML
     client = new MlflowClient({ trackingUri: mlflow.uri });
     const env = {
       MLFLOW_TRACKING_URI: mlflow.uri,
-      MLOPS_PIPELINE_RUN_ID: `e2e-clearml-${Date.now()}`,
+      MLOPS_PIPELINE_RUN_ID: pipelineRunId,
       CLEARML_API_HOST: s.apiHost,
       CLEARML_WEB_HOST: s.webHost,
       CLEARML_FILES_HOST: s.filesHost,
@@ -99,7 +102,9 @@ describe.skipIf(!server.available)('the pipeline against the real ClearML and ML
     const out = join(scratch, 'readback.json');
     await execa(sdkPython, [join(import.meta.dirname, 'pipeline_clearml_readback.py'), project, out], { env: { ...clearmlSdkEnv(s, scratch) }, extendEnv: false });
     sdk = JSON.parse(await readFile(out, 'utf8')) as Record<string, SdkTask>;
-    expect(Object.keys(sdk).sort()).toEqual(MODELS);
+    expect(Object.keys(sdk).sort()).toEqual([...MODELS, reportTask]);
+    expect(sdk[reportTask]?.type).toBe('qc');
+    expect(sdk[reportTask]?.tags).toContain('comparison');
   }, 900_000);
 
   test('the Python SDK reads back from ClearML what the TypeScript side logged (checked against MLflow and the metrics files)', async () => {
@@ -160,14 +165,14 @@ describe.skipIf(!server.available)('the pipeline against the real ClearML and ML
       ...(s.webPassword ? { password: s.webPassword } : {}),
       project,
       projectId: records['mlp_small']!.urls!['clearml']!.split('/')[4]!,
-      expectTasks: MODELS,
+      expectTasks: [...MODELS, reportTask],
       taskToInspect: 'mlp_small',
       expectScalars: { loss: ['train', 'valid'], accuracy: ['train', 'valid'] },
       expectPlots: { roc: /roc/i, confusion: /confusion/i },
       expectHyperParams: { model: ['type', 'layers'], train: ['epochs'] },
       shotsDir: join(root, 'tmp/clearml-ui-shots/pipeline'),
     });
-    expect(report.tasks.sort()).toEqual(MODELS);
+    expect(report.tasks.sort()).toEqual([...MODELS, reportTask]);
     expect(report.scalars.find((c) => c.title === 'loss')?.series).toEqual(expect.arrayContaining(['train', 'valid']));
     expect(report.plots.map((p) => p.title).join(' ')).toMatch(/roc.*confusion|confusion.*roc/i);
     expect(report.hyperParams['model']?.['type']).toBe('mlp');
